@@ -12,8 +12,9 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Mapping, Optional, Sequence
+from typing import IO
 
 
 def free_port() -> int:
@@ -41,10 +42,10 @@ class ManagedProcess:
         self,
         name: str,
         command: Sequence[str],
-        health_url: Optional[str],
+        health_url: str | None,
         log_path: Path,
-        env: Optional[Mapping[str, str]] = None,
-        cwd: Optional[Path] = None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
         self.command = list(command)
@@ -52,10 +53,10 @@ class ManagedProcess:
         self.log_path = Path(log_path)
         self.env = {**os.environ, **(env or {})}
         self.cwd = cwd
-        self._process: Optional[subprocess.Popen] = None
-        self._log: Optional[IO[bytes]] = None
+        self._process: subprocess.Popen | None = None
+        self._log: IO[bytes] | None = None
 
-    def start(self, timeout: float = 120.0) -> "ManagedProcess":
+    def start(self, timeout: float = 120.0) -> ManagedProcess:
         """Start the process and block until `health_url` answers (or raise with the log's tail)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")
@@ -103,7 +104,7 @@ class ManagedProcess:
         except OSError:
             return "(no log)"
 
-    def __enter__(self) -> "ManagedProcess":
+    def __enter__(self) -> ManagedProcess:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
