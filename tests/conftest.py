@@ -8,3 +8,15 @@ os.environ["USE_TF"] = "0"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def bot_stack(tmp_path_factory):
+    """The reference bot's full stack, started once per test session for the tests that ask for it."""
+    from tests.support.stack import running_stack
+
+    with running_stack(tmp_path_factory.mktemp("stack"), with_webchat=True) as stack:
+        yield stack
