@@ -22,7 +22,9 @@ find_python310() {
         fi
     fi
     local candidate
-    for candidate in /usr/bin/python3.10 /usr/local/bin/python3.10 "$HOME/.local/bin/python3.10" python3; do
+    # pyenv not on PATH (a non-login shell): its default root, then the usual system places.
+    for candidate in $(ls -d "$HOME"/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | sort -V | tail -n 1) \
+        /usr/bin/python3.10 /usr/local/bin/python3.10 "$HOME/.local/bin/python3.10" python3; do
         if is_py310 "$candidate"; then command -v "$candidate"; return; fi
     done
     return 1
