@@ -1,0 +1,147 @@
+"""Checks on the reference bot's NLU training data (data/nlu), read through Rasa's own loader."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Dict, List, Optional, Set, Text
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+ROOT = Path(__file__).resolve().parents[1]
+NLU_DIR = ROOT / "data" / "nlu"
+DOMAIN = ROOT / "domain.yml"
+PRODUCTS = ROOT / "data" / "knowledge" / "products.yml"
+
+INTENTS = {
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform", "track_order",
+    "cancel_order", "change_order", "change_shipping_address", "return_item", "get_refund",
+    "track_refund", "check_refund_policy", "delivery_options", "delivery_period",
+    "check_payment_methods", "payment_issue", "get_invoice", "complaint",
+    "contact_human_agent", "place_order", "recover_password", "stop",
+}
+ENTITIES = {"order_id", "email", "product"}
+SENTIMENTS = {"negative", "neutral", "positive"}
+MIN_EXAMPLES_PER_INTENT = 25
+MIN_LABELLED = 300
+MIN_PER_LABEL = 80
+MIN_MIXED_INTENTS = 10
+
+
+@pytest.fixture(scope="module")
+def training_data() -> TrainingData:
+    return load_data(str(NLU_DIR))
+
+
+@pytest.fixture(scope="module")
+def examples(training_data: TrainingData) -> List[Message]:
+    return [m for m in training_data.intent_examples]
+
+
+def _example_sentiment(message: Message) -> Optional[Text]:
+    """Per-example label only; Rasa keeps it under metadata["example"]."""
+    example_meta = (message.get("metadata") or {}).get("example") or {}
+    return example_meta.get("sentiment")
+
+
+def _effective_sentiment(message: Message) -> Optional[Text]:
+    """Per-example label, else the intent's default under metadata["intent"]."""
+    metadata = message.get("metadata") or {}
+    return _example_sentiment(message) or (metadata.get("intent") or {}).get("sentiment")
+
+
+def _catalogue_names() -> Set[Text]:
+    products = yaml.safe_load(PRODUCTS.read_text(encoding="utf-8"))["products"]
+    return {product["name"] for product in products}
+
+
+def test_every_intent_has_enough_examples(examples: List[Message]) -> None:
+    counts = Counter(m.get("intent") for m in examples)
+    assert set(counts) == INTENTS
+    too_few = {intent: n for intent, n in counts.items() if n < MIN_EXAMPLES_PER_INTENT}
+    assert not too_few, f"intents below {MIN_EXAMPLES_PER_INTENT} examples: {too_few}"
+
+
+def test_no_text_belongs_to_two_intents_or_repeats(examples: List[Message]) -> None:
+    intents_by_text: Dict[Text, List[Text]] = defaultdict(list)
+    for message in examples:
+        intents_by_text[message.get("text").strip().lower()].append(message.get("intent"))
+    repeated = {text: intents for text, intents in intents_by_text.items() if len(intents) > 1}
+    assert not repeated, f"texts listed more than once: {repeated}"
+
+
+def test_entity_annotations_use_known_entities(examples: List[Message]) -> None:
+    used = {entity["entity"] for m in examples for entity in m.get("entities") or []}
+    assert used == ENTITIES
+
+
+def test_annotations_are_found_by_the_regexes_and_lookup(training_data: TrainingData) -> None:
+    patterns = {r["name"]: r["pattern"] for r in training_data.regex_features}
+    assert set(patterns) == {"order_id", "email"}
+    lookup = {t["name"]: t["elements"] for t in training_data.lookup_tables}
+    product_names = {name.lower() for name in lookup["product"]}
+
+    for message in training_data.intent_examples:
+        text = message.get("text")
+        for entity in message.get("entities") or []:
+            value = entity["value"]
+            assert text[entity["start"] : entity["end"]] == value
+            if entity["entity"] == "product":
+                assert value.lower() in product_names, f"{value!r} is not in the lookup table"
+                continue
+            spans = [
+                (match.start(), match.end())
+                for match in re.finditer(patterns[entity["entity"]], text, flags=re.IGNORECASE)
+            ]
+            assert (entity["start"], entity["end"]) in spans, (
+                f"regex {entity['entity']} does not extract {value!r} from {text!r}"
+            )
+
+
+def test_order_id_regex_rejects_non_ids(training_data: TrainingData) -> None:
+    pattern = next(r["pattern"] for r in training_data.regex_features if r["name"] == "order_id")
+    for text in ["call me at 5551234567", "ORD-123", "order 1234", "it costs 123456"]:
+        assert not re.search(pattern, text, flags=re.IGNORECASE), text
+
+
+def test_product_lookup_lists_only_catalogue_names(training_data: TrainingData) -> None:
+    lookup = next(t for t in training_data.lookup_tables if t["name"] == "product")
+    assert lookup["elements"], "empty product lookup table"
+    unknown = set(lookup["elements"]) - _catalogue_names()
+    assert not unknown, f"not catalogue product names: {unknown}"
+
+
+def test_every_example_has_a_valid_sentiment(examples: List[Message]) -> None:
+    invalid = [(m.get("text"), _effective_sentiment(m)) for m in examples
+               if _effective_sentiment(m) not in SENTIMENTS]
+    assert not invalid, invalid[:10]
+
+
+def test_explicit_sentiment_labels_are_plentiful_balanced_and_mixed(
+    examples: List[Message],
+) -> None:
+    labelled = [m for m in examples if _example_sentiment(m) is not None]
+    per_label = Counter(_example_sentiment(m) for m in labelled)
+    assert len(labelled) >= MIN_LABELLED, per_label
+    assert set(per_label) == SENTIMENTS
+    assert min(per_label.values()) >= MIN_PER_LABEL, per_label
+
+    labels_by_intent: Dict[Text, Set[Text]] = defaultdict(set)
+    for message in examples:
+        labels_by_intent[message.get("intent")].add(_effective_sentiment(message))
+    mixed = [intent for intent, labels in labels_by_intent.items() if len(labels) >= 2]
+    assert len(mixed) >= MIN_MIXED_INTENTS, labels_by_intent
+
+
+@pytest.mark.skipif(not DOMAIN.exists(), reason="domain.yml not written yet")
+def test_data_and_domain_list_the_same_intents(examples: List[Message]) -> None:
+    domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
+    domain_intents = {
+        next(iter(item)) if isinstance(item, dict) else item for item in domain["intents"]
+    }
+    assert {m.get("intent") for m in examples} == domain_intents
