@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rasa.nlu.utils.pattern_utils import extract_patterns
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -123,19 +124,23 @@ def test_annotations_are_found_by_the_regexes_and_lookup(training_data: Training
             ) in spans, f"regex {entity['entity']} does not extract {value!r} from {text!r}"
 
 
-def test_every_regex_match_is_annotated(training_data: TrainingData) -> None:
-    """An unannotated id or email in a training text would teach extractors it is not one."""
-    for regex in training_data.regex_features:
+def test_every_pattern_match_is_annotated(training_data: TrainingData) -> None:
+    """An unannotated id, email or product name in a training text would teach extractors it is not one.
+
+    Uses Rasa's own pattern builder, so lookup entries get the same word-boundary regex as in
+    RegexEntityExtractor.
+    """
+    for pattern in extract_patterns(training_data, use_only_entities=True):
         for message in training_data.intent_examples:
             text = message.get("text")
             annotated = {
-                (e["start"], e["end"]) for e in message.get("entities") or [] if e["entity"] == regex["name"]
+                (e["start"], e["end"])
+                for e in message.get("entities") or []
+                if e["entity"] == pattern["name"]
             }
-            for match in re.finditer(regex["pattern"], text, flags=re.IGNORECASE):
-                assert (
-                    match.start(),
-                    match.end(),
-                ) in annotated, f"{regex['name']} {match.group()!r} is not annotated in {text!r}"
+            for match in re.finditer(pattern["pattern"], text, flags=re.IGNORECASE):
+                span = (match.start(), match.end())
+                assert span in annotated, f"{pattern['name']} {match.group()!r} is not annotated in {text!r}"
 
 
 def _order_id_pattern(training_data: TrainingData) -> str:
