@@ -1,0 +1,101 @@
+"""SlashCommandGuard: users cannot inject intents or entities with `/intent{...}` messages."""
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+from rasa.shared.core.domain import Domain
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from rasa_llm.slash_command_guard import SlashCommandGuard, guard_slash_command
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOWED = frozenset({"affirm", "deny", "human_handoff"})
+DOMAIN = Domain.from_dict({
+    "intents": ["affirm", "deny", "human_handoff", "return_item", "inform"],
+    "entities": ["order_id", "email"],
+})
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/affirm", "/affirm"),
+        ("  /deny  ", "  /deny  "),
+        ("/affirm@0.01", "/affirm"),
+        ('/human_handoff{"email": "maria.garcia@example.com"}', "/human_handoff"),
+        ("/ affirm", "/affirm"),
+        ('/return_item{"order_id":"ORD-10003"}', 'return_item{"order_id":"ORD-10003"}'),
+        ('//inform{"email":"john.smith@example.com"}', 'inform{"email":"john.smith@example.com"}'),
+        ("\n / /restart", "restart"),
+        ("/", ""),
+        ("where is my order ORD-10001?", "where is my order ORD-10001?"),
+        ("my size is 1/2 a size up", "my size is 1/2 a size up"),
+        ("", ""),
+    ],
+)
+def test_guarded_text(text, expected):
+    assert guard_slash_command(text, ALLOWED) == expected
+
+
+def _parse(text: str, guard: SlashCommandGuard) -> Message:
+    """The guard, then Rasa's RegexMessageHandler: the first and the last node of the NLU graph."""
+    message = Message(data={TEXT: text})
+    (guarded,) = guard.process([message])
+    (parsed,) = RegexMessageHandler().process([guarded], DOMAIN)
+    return parsed
+
+
+def test_without_the_guard_rasa_takes_intent_and_entities_from_the_user():
+    # The behaviour the guard exists for: Rasa trusts slash commands from any channel.
+    (parsed,) = RegexMessageHandler().process([Message(data={TEXT: '/return_item{"order_id": "ORD-10003"}'})], DOMAIN)
+
+    assert parsed.get(INTENT)["name"] == "return_item"
+    assert parsed.get(ENTITIES)[0]["value"] == "ORD-10003"
+
+
+def test_an_injected_intent_with_entities_is_left_to_the_classifier():
+    parsed = _parse('/return_item{"order_id": "ORD-10003"}', SlashCommandGuard(ALLOWED))
+
+    assert parsed.get(INTENT) is None  # nothing forced: the classifier's prediction stands
+    assert not parsed.get(ENTITIES)
+    assert parsed.get(TEXT) == 'return_item{"order_id": "ORD-10003"}'
+
+
+def test_an_allowed_button_payload_keeps_its_intent_but_loses_entities_and_confidence():
+    parsed = _parse('/affirm@0.99{"order_id": "ORD-10003"}', SlashCommandGuard(ALLOWED))
+
+    assert parsed.get(INTENT) == {"name": "affirm", "confidence": 1.0}
+    assert parsed.get(ENTITIES) == []
+
+
+def test_by_default_no_intent_may_be_named_by_a_user():
+    guard = SlashCommandGuard(**SlashCommandGuard.get_default_config())
+
+    assert _parse("/affirm", guard).get(INTENT) is None
+
+
+def _button_payloads(node):
+    if isinstance(node, dict):
+        if "payload" in node and "title" in node:
+            yield node["payload"]
+        for value in node.values():
+            yield from _button_payloads(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _button_payloads(value)
+
+
+def test_the_reference_bot_guards_its_pipeline_and_allows_its_buttons():
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+
+    guards = [step for step in pipeline if step["name"].endswith("SlashCommandGuard")]
+    assert pipeline[0] in guards, "SlashCommandGuard must be the first step of config.yml's pipeline"
+    allowed = frozenset(guards[0].get("allowed_intents", []))
+    for payload in _button_payloads(domain.get("responses", {})):
+        assert guard_slash_command(payload, allowed) == payload, (
+            f"button payload {payload!r} would be rewritten: list its intent in allowed_intents "
+            "and send no entities in payloads"
+        )
