@@ -36,6 +36,27 @@ _DATE = {"type": "string", "format": "date"}
 _MONEY = {"type": "number", "format": "double", "example": 228.0}
 _EMAIL = {"type": "string", "format": "email", "maxLength": 254, "example": "maria.garcia@example.com"}
 
+_ORDER_PROPERTIES: JsonObject = {
+    "order_id": {"type": "string", "pattern": r"^ORD-\d{5}$"},
+    "status": {"type": "string", "enum": ["processing", "shipped", "delivered", "cancelled", "returned"]},
+    "placed_at": _TIME,
+    "total": _MONEY,
+    "currency": {"type": "string", "example": "USD"},
+    "items": {"type": "array", "items": _ref("OrderItem")},
+    "shipping_address": _ref("Address"),
+    "shipping_method": {"type": "string", "enum": ["standard", "express", "next_day", "international"]},
+    "shipping_cost": _MONEY,
+    "shipped_at": _nullable(_TIME),
+    "delivered_at": _nullable(_TIME),
+    "estimated_delivery": _nullable(_DATE),
+    "return_deadline": _nullable(
+        {**_TIME, "description": f"End of the {RETURN_WINDOW.days}-day return window (delivered orders)."}
+    ),
+    "cancelled_at": _nullable(_TIME),
+    "carrier": _nullable({"type": "string"}),
+    "tracking_number": _nullable({"type": "string"}),
+}
+
 SCHEMAS: JsonObject = {
     "Error": _object(
         {
@@ -69,30 +90,9 @@ SCHEMAS: JsonObject = {
     "OrderItem": _object(
         {"sku": {"type": "string"}, "name": {"type": "string"}, "quantity": {"type": "integer"}, "unit_price": _MONEY}
     ),
-    "Order": _object(
-        {
-            "order_id": {"type": "string", "pattern": r"^ORD-\d{5}$"},
-            "status": {"type": "string", "enum": ["processing", "shipped", "delivered", "cancelled", "returned"]},
-            "placed_at": _TIME,
-            "total": _MONEY,
-            "currency": {"type": "string", "example": "USD"},
-            "items": {"type": "array", "items": _ref("OrderItem")},
-            "shipping_address": _ref("Address"),
-            "shipping_method": {"type": "string", "enum": ["standard", "express", "next_day", "international"]},
-            "shipping_cost": _MONEY,
-            "shipped_at": _nullable(_TIME),
-            "delivered_at": _nullable(_TIME),
-            "estimated_delivery": _nullable(_DATE),
-            "return_deadline": _nullable(
-                {**_TIME, "description": f"End of the {RETURN_WINDOW.days}-day return window (delivered orders)."}
-            ),
-            "cancelled_at": _nullable(_TIME),
-            "carrier": _nullable({"type": "string"}),
-            "tracking_number": _nullable({"type": "string"}),
-        }
-    ),
+    "Order": _object(_ORDER_PROPERTIES),
     "CancelledOrder": {
-        "allOf": [_ref("Order"), _object({"refund": _ref("Refund")})],
+        **_object({**_ORDER_PROPERTIES, "refund": _ref("Refund")}),
         "description": "The cancelled order and the refund issued for it.",
     },
     "Tracking": _object(
