@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from bot.shop_api.app import create_app
 from bot.shop_api.seed import initialise
@@ -12,7 +12,7 @@ from bot.shop_api.settings import SettingsError, parse_settings
 logger = logging.getLogger("bot.shop_api")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = parse_settings(argv)
     except SettingsError as error:

@@ -5,6 +5,7 @@ import hmac
 import json
 import logging
 from functools import partial
+
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse

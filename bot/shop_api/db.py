@@ -6,9 +6,9 @@ the database (unique constraints, `BEGIN IMMEDIATE` write locks) is what keeps t
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 10.0

@@ -1,21 +1,21 @@
 """The one exception the shop API answers with: an HTTP status, a snake_case code and a sentence."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any
 
 
 class ApiError(Exception):
     """A refusal the client should see as `{"error": {"code", "message"[, "field"]}}`."""
 
-    def __init__(self, status: int, code: str, message: str, field: Optional[str] = None) -> None:
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
 
-    def body(self) -> Dict[str, Any]:
-        error: Dict[str, Any] = {"code": self.code, "message": self.message}
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.field is not None:
             error["field"] = self.field
         return {"error": error}

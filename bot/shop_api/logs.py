@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict
+from typing import Any
 
 from sanic.log import LOGGING_CONFIG_DEFAULTS
 
@@ -34,7 +34,7 @@ class EmailMaskingFilter(logging.Filter):
         return True
 
 
-def log_config() -> Dict[str, Any]:
+def log_config() -> dict[str, Any]:
     """Sanic's default logging, plus the email filter on every handler and on this package's logger."""
     defaults = LOGGING_CONFIG_DEFAULTS  # holds stream objects: copied level by level, not deep-copied
     return {

@@ -4,7 +4,7 @@ Written by hand next to the routes; tests/shop_api/test_openapi.py fails when a 
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from bot.shop_api.policy import RETURN_WINDOW
 from bot.shop_api.validation import (
@@ -16,7 +16,7 @@ from bot.shop_api.validation import (
     MAX_TRANSCRIPT_TEXT_CHARS,
 )
 
-JsonObject = Dict[str, Any]
+JsonObject = dict[str, Any]
 
 
 def _ref(name: str) -> JsonObject:
@@ -27,7 +27,7 @@ def _nullable(schema: JsonObject) -> JsonObject:
     return {**schema, "nullable": True}
 
 
-def _object(properties: JsonObject, required: Optional[List[str]] = None) -> JsonObject:
+def _object(properties: JsonObject, required: list[str] | None = None) -> JsonObject:
     return {"type": "object", "properties": properties, "required": required or list(properties)}
 
 
@@ -204,12 +204,12 @@ def _json(schema: JsonObject, description: str) -> JsonObject:
 
 def _operation(
     summary: str,
-    request: Optional[str],
-    responses: Dict[str, JsonObject],
-    errors: List[str],
+    request: str | None,
+    responses: dict[str, JsonObject],
+    errors: list[str],
     secured: bool = True,
-    parameter: Optional[str] = None,
-    extra_parameters: Optional[List[JsonObject]] = None,
+    parameter: str | None = None,
+    extra_parameters: list[JsonObject] | None = None,
 ) -> JsonObject:
     operation: JsonObject = {"summary": summary, "responses": dict(responses)}
     for status in errors:

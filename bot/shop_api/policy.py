@@ -5,9 +5,9 @@ readable place and testable with plain values.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Mapping, Optional, Sequence
 
 from bot.shop_api.errors import conflict, invalid
 from bot.shop_api.validation import ReturnLine
@@ -35,7 +35,7 @@ def is_returnable_category(category: str) -> bool:
     return category not in NOT_RETURNABLE_CATEGORIES
 
 
-def return_deadline(delivered_at: Optional[datetime]) -> Optional[datetime]:
+def return_deadline(delivered_at: datetime | None) -> datetime | None:
     return delivered_at + RETURN_WINDOW if delivered_at is not None else None
 
 
@@ -54,7 +54,7 @@ def check_address_changeable(status: str) -> None:
         raise conflict("already_shipped", "This order has already shipped, so its address cannot be changed.")
 
 
-def check_returnable(status: str, delivered_at: Optional[datetime], now: datetime) -> None:
+def check_returnable(status: str, delivered_at: datetime | None, now: datetime) -> None:
     if status == "returned":
         raise conflict("already_returned", "This order has already been returned.")
     if status != "delivered" or delivered_at is None:

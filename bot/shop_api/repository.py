@@ -9,9 +9,10 @@ import hashlib
 import json
 import re
 import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from bot.shop_api import db, policy
 from bot.shop_api.clock import from_iso, to_iso, utc_now
@@ -19,7 +20,7 @@ from bot.shop_api.errors import ApiError, order_not_found, return_not_found
 from bot.shop_api.seed import LABEL_URL
 from bot.shop_api.validation import HandoffRequest, ReturnLine
 
-JsonObject = Dict[str, Any]
+JsonObject = dict[str, Any]
 
 FIRST_RETURN_ID = 20001
 FIRST_REFUND_ID = 30001
@@ -31,7 +32,7 @@ def public_id(prefix: str, number: int) -> str:
     return f"{prefix}-{number:05d}"
 
 
-def _parse_public_id(prefix: str, text: str) -> Optional[int]:
+def _parse_public_id(prefix: str, text: str) -> int | None:
     match = _PUBLIC_ID.match(text)
     if match is None or match["prefix"] != prefix:
         return None
@@ -78,7 +79,7 @@ class ShopRepository:
             "events": [{"time": event["time"], "description": event["description"]} for event in events],
         }
 
-    def cancel_order(self, order_id: str, email: str, reason: Optional[str]) -> JsonObject:
+    def cancel_order(self, order_id: str, email: str, reason: str | None) -> JsonObject:
         """Cancel a processing order and refund it in full at once."""
         now = to_iso(self.clock())
         with db.connection(self.db_path) as conn, db.transaction(conn, write=True):
@@ -100,7 +101,7 @@ class ShopRepository:
             document["refund"] = _refund_document(_refund_row(conn, refund_id))
         return document
 
-    def change_shipping_address(self, order_id: str, email: str, address: Mapping[str, Optional[str]]) -> JsonObject:
+    def change_shipping_address(self, order_id: str, email: str, address: Mapping[str, str | None]) -> JsonObject:
         now = to_iso(self.clock())
         with db.connection(self.db_path) as conn, db.transaction(conn, write=True):
             row = _order_row(conn, order_id, email)
@@ -119,8 +120,8 @@ class ShopRepository:
         email: str,
         lines: Sequence[ReturnLine],
         reason: str,
-        idempotency_key: Optional[str],
-    ) -> Tuple[JsonObject, bool]:
+        idempotency_key: str | None,
+    ) -> tuple[JsonObject, bool]:
         """The return and True when created, or the earlier return and False for a repeated key."""
         try:
             return self._create_return_once(order_id, email, lines, reason, idempotency_key)
@@ -137,8 +138,8 @@ class ShopRepository:
         email: str,
         lines: Sequence[ReturnLine],
         reason: str,
-        idempotency_key: Optional[str],
-    ) -> Tuple[JsonObject, bool]:
+        idempotency_key: str | None,
+    ) -> tuple[JsonObject, bool]:
         fingerprint = _request_fingerprint(order_id, lines, reason)
         now = self.clock()
         with db.connection(self.db_path) as conn, db.transaction(conn, write=True):
@@ -239,7 +240,7 @@ def _add_event(conn: sqlite3.Connection, order_id: str, time: str, description: 
     )
 
 
-def _items(conn: sqlite3.Connection, order_id: str) -> List[sqlite3.Row]:
+def _items(conn: sqlite3.Connection, order_id: str) -> list[sqlite3.Row]:
     return conn.execute(
         "SELECT i.sku, i.name, i.quantity, i.unit_price_cents, p.returnable FROM order_items i"
         " JOIN products p ON p.sku = i.sku WHERE i.order_id = ? ORDER BY i.rowid",
@@ -251,14 +252,14 @@ def _total_cents(conn: sqlite3.Connection, order: sqlite3.Row) -> int:
     return order["shipping_cents"] + sum(item["quantity"] * item["unit_price_cents"] for item in _items(conn, order["order_id"]))
 
 
-def _ordered_lines(conn: sqlite3.Connection, order_id: str) -> Dict[str, policy.OrderedLine]:
+def _ordered_lines(conn: sqlite3.Connection, order_id: str) -> dict[str, policy.OrderedLine]:
     return {
         item["sku"]: policy.OrderedLine(item["name"], item["quantity"], bool(item["returnable"]))
         for item in _items(conn, order_id)
     }
 
 
-def _returned_quantities(conn: sqlite3.Connection, order_id: str) -> Dict[str, int]:
+def _returned_quantities(conn: sqlite3.Connection, order_id: str) -> dict[str, int]:
     rows = conn.execute(
         "SELECT ri.sku, SUM(ri.quantity) AS quantity FROM return_items ri JOIN returns r ON r.id = ri.return_id"
         " WHERE r.order_id = ? GROUP BY ri.sku",
@@ -267,7 +268,7 @@ def _returned_quantities(conn: sqlite3.Connection, order_id: str) -> Dict[str, i
     return {row["sku"]: row["quantity"] for row in rows}
 
 
-def _optional_time(text: Optional[str]) -> Optional[datetime]:
+def _optional_time(text: str | None) -> datetime | None:
     return from_iso(text) if text is not None else None
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 import yaml
 
@@ -32,7 +33,7 @@ class DemoCustomer:
     customer_id: str
     name: str
     email: str
-    address: Mapping[str, Optional[str]]
+    address: Mapping[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -40,24 +41,24 @@ class DemoOrder:
     order_id: str
     customer_id: str
     status: str
-    items: Tuple[Tuple[str, int], ...]  # (sku, quantity)
+    items: tuple[tuple[str, int], ...]  # (sku, quantity)
     placed_ago: timedelta
     shipping_method: str = "standard"
-    carrier: Optional[str] = None
-    tracking_number: Optional[str] = None
-    shipped_ago: Optional[timedelta] = None
-    delivered_ago: Optional[timedelta] = None
-    cancelled_ago: Optional[timedelta] = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    shipped_ago: timedelta | None = None
+    delivered_ago: timedelta | None = None
+    cancelled_ago: timedelta | None = None
 
 
-def _address(name: str, line1: str, line2: Optional[str], city: str, region: str, postal_code: str) -> Dict[str, Any]:
+def _address(name: str, line1: str, line2: str | None, city: str, region: str, postal_code: str) -> dict[str, Any]:
     return {
         "name": name, "line1": line1, "line2": line2, "city": city,
         "region": region, "postal_code": postal_code, "country": "US",
     }
 
 
-DEMO_CUSTOMERS: Tuple[DemoCustomer, ...] = (
+DEMO_CUSTOMERS: tuple[DemoCustomer, ...] = (
     DemoCustomer("CUS-1001", "Maria Garcia", "maria.garcia@example.com",
                  _address("Maria Garcia", "418 Alder Street", "Apt 3B", "Portland", "OR", "97205")),
     DemoCustomer("CUS-1002", "John Smith", "john.smith@example.com",
@@ -69,7 +70,7 @@ DEMO_CUSTOMERS: Tuple[DemoCustomer, ...] = (
 )
 
 _DAY = timedelta(days=1)
-DEMO_ORDERS: Tuple[DemoOrder, ...] = (
+DEMO_ORDERS: tuple[DemoOrder, ...] = (
     DemoOrder("ORD-10001", "CUS-1001", "processing", (("LK-JKT-100", 1), ("LK-ACC-030", 1)), placed_ago=_DAY),
     DemoOrder("ORD-10002", "CUS-1001", "shipped", (("LK-FTW-100", 1), ("LK-ACC-010", 1)), placed_ago=4 * _DAY,
               shipping_method="express", carrier="UPS", tracking_number="1Z4A7F290300100028",
@@ -100,7 +101,7 @@ CANCELLED_REFUND_ID = 30001
 RETURN_REFUND_ID = 30002
 
 
-def load_products(products_path: Path) -> List[Dict[str, Any]]:
+def load_products(products_path: Path) -> list[dict[str, Any]]:
     """The catalogue entries of products.yml, checked for the fields the shop needs."""
     try:
         document = yaml.safe_load(Path(products_path).read_text(encoding="utf-8"))
@@ -116,7 +117,7 @@ def load_products(products_path: Path) -> List[Dict[str, Any]]:
     return products
 
 
-def initialise(db_path: Path, products_path: Path, now: Optional[datetime] = None) -> bool:
+def initialise(db_path: Path, products_path: Path, now: datetime | None = None) -> bool:
     """Create the schema and seed it unless the file already holds a seeded database; True if it seeded."""
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,8 +156,8 @@ def _cents(price: Any) -> int:
     return int(Decimal(str(price)) * 100)
 
 
-def _insert_products(conn: sqlite3.Connection, products: Sequence[Mapping[str, Any]]) -> Dict[str, Tuple[str, int]]:
-    prices: Dict[str, Tuple[str, int]] = {}
+def _insert_products(conn: sqlite3.Connection, products: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, int]]:
+    prices: dict[str, tuple[str, int]] = {}
     for product in products:
         sku = str(product["sku"]).upper()
         price_cents = _cents(product["price"])
@@ -172,8 +173,8 @@ def _insert_products(conn: sqlite3.Connection, products: Sequence[Mapping[str, A
 def _insert_order(
     conn: sqlite3.Connection,
     order: DemoOrder,
-    address: Mapping[str, Optional[str]],
-    prices: Mapping[str, Tuple[str, int]],
+    address: Mapping[str, str | None],
+    prices: Mapping[str, tuple[str, int]],
     now: datetime,
 ) -> None:
     missing = [sku for sku, _ in order.items if sku not in prices]
@@ -210,8 +211,8 @@ def _insert_order(
 
 
 def _estimated_delivery(
-    placed: datetime, shipped: Optional[datetime], delivered: Optional[datetime], cancelled: Optional[datetime]
-) -> Optional[str]:
+    placed: datetime, shipped: datetime | None, delivered: datetime | None, cancelled: datetime | None
+) -> str | None:
     if cancelled is not None:
         return None
     if delivered is not None:
@@ -224,10 +225,10 @@ def _estimated_delivery(
 def _events(
     order: DemoOrder,
     placed: datetime,
-    shipped: Optional[datetime],
-    delivered: Optional[datetime],
-    cancelled: Optional[datetime],
-) -> List[Tuple[datetime, str]]:
+    shipped: datetime | None,
+    delivered: datetime | None,
+    cancelled: datetime | None,
+) -> list[tuple[datetime, str]]:
     events = [(placed, "Order placed")]
     if cancelled is not None:
         events.append((cancelled, "Order cancelled at the customer's request"))
@@ -284,5 +285,5 @@ def _order_total(conn: sqlite3.Connection, order_id: str) -> int:
     return int(row[0])
 
 
-def _iso_or_none(moment: Optional[datetime]) -> Optional[str]:
+def _iso_or_none(moment: datetime | None) -> str | None:
     return to_iso(moment) if moment is not None else None

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DB_PATH = PACKAGE_DIR / "shop.sqlite3"
@@ -33,7 +33,7 @@ class Settings:
         )
 
 
-def parse_settings(argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, str]] = None) -> Settings:
+def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(
         prog="python -m bot.shop_api",

@@ -5,8 +5,9 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any
 
 from bot.shop_api.errors import ApiError, invalid
 
@@ -25,7 +26,7 @@ _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 ADDRESS_FIELDS = {"name": 100, "line1": 200, "line2": 200, "city": 100, "region": 100, "postal_code": 20, "country": 56}
 OPTIONAL_ADDRESS_FIELDS = {"line2", "region"}
 
-JsonObject = Dict[str, Any]
+JsonObject = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class ReturnLine:
 class TranscriptMessage:
     sender: str
     text: str
-    timestamp: Union[float, int, str, None]
+    timestamp: float | int | str | None
 
     def as_dict(self) -> JsonObject:
         return {"sender": self.sender, "text": self.text, "timestamp": self.timestamp}
@@ -48,11 +49,11 @@ class TranscriptMessage:
 class HandoffRequest:
     conversation_id: str
     reason: str
-    transcript: List[TranscriptMessage]
+    transcript: list[TranscriptMessage]
     transcript_truncated: bool
 
 
-def parse_json_object(body: Optional[bytes]) -> JsonObject:
+def parse_json_object(body: bytes | None) -> JsonObject:
     """The request body as a JSON object; 400 when it is not JSON, 422 when it is not an object."""
     try:
         payload = json.loads(body or b"")
@@ -68,10 +69,10 @@ def optional_text(
     key: str,
     *,
     code: str,
-    max_chars: Optional[int],
-    field: Optional[str] = None,
+    max_chars: int | None,
+    field: str | None = None,
     allow_blank: bool = False,
-) -> Optional[str]:
+) -> str | None:
     """A string field kept verbatim, or None when absent; refuses non-strings, blanks, control
     characters and text that is not valid Unicode.
 
@@ -97,7 +98,7 @@ def optional_text(
 
 
 def required_text(
-    payload: Mapping[str, Any], key: str, *, code: str, max_chars: Optional[int], field: Optional[str] = None
+    payload: Mapping[str, Any], key: str, *, code: str, max_chars: int | None, field: str | None = None
 ) -> str:
     value = optional_text(payload, key, code=code, max_chars=max_chars, field=field)
     if value is None:
@@ -113,14 +114,14 @@ def email(payload: Mapping[str, Any]) -> str:
     return value
 
 
-def address(payload: Mapping[str, Any]) -> Dict[str, Optional[str]]:
+def address(payload: Mapping[str, Any]) -> dict[str, str | None]:
     raw = payload.get("address")
     if not isinstance(raw, dict):
         raise invalid("invalid_address", "address", "must be an object with name, line1, city, postal_code, country.")
     unknown = sorted(set(raw) - set(ADDRESS_FIELDS))
     if unknown:
         raise invalid("invalid_address", f"address.{unknown[0]}", "is not an address field.")
-    parsed: Dict[str, Optional[str]] = {}
+    parsed: dict[str, str | None] = {}
     for key, max_chars in ADDRESS_FIELDS.items():
         read = optional_text if key in OPTIONAL_ADDRESS_FIELDS else required_text
         parsed[key] = read(raw, key, code="invalid_address", max_chars=max_chars, field=f"address.{key}")
@@ -131,17 +132,17 @@ def reason(payload: Mapping[str, Any]) -> str:
     return required_text(payload, "reason", code="invalid_reason", max_chars=MAX_REASON_CHARS)
 
 
-def optional_reason(payload: Mapping[str, Any]) -> Optional[str]:
+def optional_reason(payload: Mapping[str, Any]) -> str | None:
     return optional_text(payload, "reason", code="invalid_reason", max_chars=MAX_REASON_CHARS)
 
 
-def return_lines(payload: Mapping[str, Any]) -> List[ReturnLine]:
+def return_lines(payload: Mapping[str, Any]) -> list[ReturnLine]:
     raw = payload.get("items")
     if not isinstance(raw, list) or not raw:
         raise invalid("invalid_items", "items", "must be a non-empty list of {sku, quantity}.")
     if len(raw) > MAX_RETURN_LINES:
         raise invalid("invalid_items", "items", f"must have at most {MAX_RETURN_LINES} entries.")
-    lines: List[ReturnLine] = []
+    lines: list[ReturnLine] = []
     seen = set()
     for index, item in enumerate(raw):
         field = f"items[{index}]"
@@ -159,7 +160,7 @@ def return_lines(payload: Mapping[str, Any]) -> List[ReturnLine]:
     return lines
 
 
-def idempotency_key(header: Optional[str]) -> Optional[str]:
+def idempotency_key(header: str | None) -> str | None:
     if header is None:
         return None
     if not _IDEMPOTENCY_KEY.match(header):
@@ -177,7 +178,7 @@ def handoff(payload: Mapping[str, Any]) -> HandoffRequest:
     return HandoffRequest(conversation_id, why, messages, truncated)
 
 
-def _transcript(raw: List[Any]) -> Tuple[List[TranscriptMessage], bool]:
+def _transcript(raw: list[Any]) -> tuple[list[TranscriptMessage], bool]:
     truncated = len(raw) > MAX_TRANSCRIPT_MESSAGES
     first = len(raw) - MAX_TRANSCRIPT_MESSAGES if truncated else 0
     messages = []
@@ -206,4 +207,4 @@ def _is_timestamp(value: Any) -> bool:
     # Python's json reads NaN and Infinity, which no JSON client could read back.
     if isinstance(value, bool):
         return False
-    return isinstance(value, str) or (isinstance(value, (int, float)) and math.isfinite(value))
+    return isinstance(value, str) or (isinstance(value, int | float) and math.isfinite(value))

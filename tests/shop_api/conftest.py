@@ -1,7 +1,7 @@
 """Fixtures: the real shop API on loopback with a temp database, and a client for it."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -2,7 +2,7 @@
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import jsonschema
 import pytest
@@ -16,7 +16,7 @@ HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
 
 @pytest.fixture(scope="module")
-def document(shop_api) -> Dict[str, Any]:
+def document(shop_api) -> dict[str, Any]:
     response = requests.get(f"{shop_api.base_url}/openapi.json", timeout=10)  # no key needed
     assert response.status_code == 200
     return response.json()
@@ -87,7 +87,7 @@ def _json_schema(node: Any) -> Any:
     return converted
 
 
-def _check(document: Dict[str, Any], path: str, method: str, response: requests.Response) -> None:
+def _check(document: dict[str, Any], path: str, method: str, response: requests.Response) -> None:
     status = str(response.status_code)
     declared = document["paths"][path][method]["responses"]
     assert status in declared, f"{method} {path} answered undocumented {status}"

@@ -19,10 +19,10 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, Optional
 
 from bot.processes import ManagedProcess, free_port
 
@@ -40,11 +40,11 @@ class RunningShopApi:
     process: ManagedProcess
 
     @property
-    def headers(self) -> Dict[str, str]:
+    def headers(self) -> dict[str, str]:
         return {"X-API-Key": self.api_key}
 
     @property
-    def env(self) -> Dict[str, str]:
+    def env(self) -> dict[str, str]:
         return {"SHOP_API_URL": self.base_url, "SHOP_API_KEY": self.api_key}
 
     @property
@@ -64,14 +64,14 @@ class RunningShopApi:
     def stop(self) -> None:
         self.process.stop()
 
-    def __enter__(self) -> "RunningShopApi":
+    def __enter__(self) -> RunningShopApi:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
 
-def start_shop_api(tmp_path: Path, timeout: float = 60.0, api_key: Optional[str] = None) -> RunningShopApi:
+def start_shop_api(tmp_path: Path, timeout: float = 60.0, api_key: str | None = None) -> RunningShopApi:
     """Start `python -m bot.shop_api` with its database and log in `tmp_path`; return once /health answers."""
     api_key = api_key or secrets.token_urlsafe(24)
     db_path = Path(tmp_path) / "shop.sqlite3"
