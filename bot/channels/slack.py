@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.channels import slack as rasa_slack
 from rasa.core.channels.channel import InputChannel, OutputChannel
@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 BOT_PAYLOAD_KEYS = {"sources", "mode", "handoff", "handoff_id"}
 
 
-def sources_block(sources: List[Dict[Text, Any]]) -> Optional[Dict[Text, Any]]:
+def sources_block(sources: list[dict[str, Any]]) -> dict[str, Any] | None:
     """A Slack context block naming the knowledge-base passages an answer came from."""
     titles = [
         str(source.get("title") or source.get("id"))
@@ -35,17 +35,17 @@ def sources_block(sources: List[Dict[Text, Any]]) -> Optional[Dict[Text, Any]]:
 class SlackBot(rasa_slack.SlackBot):
     def __init__(
         self,
-        token: Text,
-        slack_channel: Optional[Text] = None,
-        thread_id: Optional[Text] = None,
-        proxy: Optional[Text] = None,
-        api_url: Optional[Text] = None,
+        token: str,
+        slack_channel: str | None = None,
+        thread_id: str | None = None,
+        proxy: str | None = None,
+        api_url: str | None = None,
     ) -> None:
         super().__init__(token, slack_channel, thread_id, proxy)
         if api_url:
             self.client = AsyncWebClient(token, base_url=api_url, proxy=proxy)
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         if not set(json_message) <= BOT_PAYLOAD_KEYS:
             await super().send_custom_json(recipient_id, json_message, **kwargs)
             return
@@ -58,13 +58,13 @@ class SlackBot(rasa_slack.SlackBot):
 class SlackInput(rasa_slack.SlackInput):
     """Rasa's Slack input channel (webhook `/webhooks/slack/webhook`, signature checks and all)."""
 
-    slack_api_url: Optional[Text] = None
+    slack_api_url: str | None = None
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         channel = super().from_credentials(credentials)
         channel.slack_api_url = (credentials or {}).get("slack_api_url") or None
         return channel
 
-    def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
+    def get_output_channel(self, channel: str | None = None, thread_id: str | None = None) -> OutputChannel:
         return SlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy, self.slack_api_url)

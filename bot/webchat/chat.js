@@ -15,6 +15,7 @@
   const REPLY_TIMEOUT_MS = 45000;
 
   const log = document.getElementById("log");
+  const scroller = document.getElementById("scroll");
   const form = document.getElementById("composer");
   const input = document.getElementById("message");
   const sendButton = document.getElementById("send");
@@ -138,7 +139,7 @@
   }
 
   function scrollToLatest() {
-    log.scrollTop = log.scrollHeight;
+    scroller.scrollTop = scroller.scrollHeight;
   }
 
   function addEntry(entry) {

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Tuple
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
@@ -59,7 +58,7 @@ class WebChatConfig:
         )
 
 
-def _routes(config: WebChatConfig) -> Dict[str, Tuple[str, bytes]]:
+def _routes(config: WebChatConfig) -> dict[str, tuple[str, bytes]]:
     """URL path -> (content type, body), read once at start-up."""
     if not SOCKET_IO_CLIENT.is_file():
         raise WebChatSetupError(
