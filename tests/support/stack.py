@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any
 
 import requests
 
 from bot.processes import free_port
-from bot.stack import (StackSettings, backend_processes, ensure_model, rasa_server, start_in,
-                       webchat_server, write_endpoints)
+from bot.stack import (
+    StackSettings,
+    backend_processes,
+    ensure_model,
+    rasa_server,
+    start_in,
+    webchat_server,
+    write_endpoints,
+)
 
 
 @dataclass
@@ -28,13 +36,13 @@ class RunningStack:
     def rest_url(self) -> str:
         return f"{self.settings.rasa_url}/webhooks/rest/webhook"
 
-    def say(self, sender: str, text: str, timeout: float = 60.0) -> List[Dict[str, Any]]:
+    def say(self, sender: str, text: str, timeout: float = 60.0) -> list[dict[str, Any]]:
         """Send one user message through the REST channel; the bot's messages in reply."""
         response = requests.post(self.rest_url, json={"sender": sender, "message": text}, timeout=timeout)
         response.raise_for_status()
         return response.json()
 
-    def tracker(self, sender: str) -> Dict[str, Any]:
+    def tracker(self, sender: str) -> dict[str, Any]:
         response = requests.get(
             f"{self.settings.rasa_url}/conversations/{sender}/tracker",
             params={"token": self.settings.rasa_token}, timeout=30,
@@ -53,7 +61,7 @@ class RunningStack:
         return f"test-{uuid.uuid4().hex[:12]}"
 
 
-def texts(messages: List[Dict[str, Any]]) -> str:
+def texts(messages: list[dict[str, Any]]) -> str:
     """The bot's reply texts joined, lower-cased, for assertions on content."""
     return "\n".join(message.get("text", "") for message in messages).lower()
 
