@@ -122,24 +122,11 @@ class ShopRepository:
         reason: str,
         idempotency_key: str | None,
     ) -> tuple[JsonObject, bool]:
-        """The return and True when created, or the earlier return and False for a repeated key."""
-        try:
-            return self._create_return_once(order_id, email, lines, reason, idempotency_key)
-        except sqlite3.IntegrityError as error:
-            # The write lock makes this unreachable for writers that go through this class; the unique
-            # key is what still holds if another writer inserted the same key: answer with its return.
-            if idempotency_key is None or "returns.idempotency_key" not in str(error):
-                raise
-            return self._create_return_once(order_id, email, lines, reason, idempotency_key)
+        """The return and True when created, or the earlier return and False for a repeated key.
 
-    def _create_return_once(
-        self,
-        order_id: str,
-        email: str,
-        lines: Sequence[ReturnLine],
-        reason: str,
-        idempotency_key: str | None,
-    ) -> tuple[JsonObject, bool]:
+        The write lock serialises concurrent submits, so a second one finds the first one's key; the
+        unique constraint on the key is the database's own guarantee should any writer skip the lock.
+        """
         fingerprint = _request_fingerprint(order_id, lines, reason)
         now = self.clock()
         with db.connection(self.db_path) as conn, db.transaction(conn, write=True):

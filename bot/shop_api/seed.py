@@ -97,6 +97,7 @@ DEMO_RETURN_ORDER = "ORD-10006"
 DEMO_RETURN_REASON = "The shoulders are too narrow for me."
 DEMO_RETURN_CREATED_AGO = 16 * _DAY
 DEMO_RETURN_RECEIVED_AGO = 3 * _DAY
+CANCELLED_ORDER = "ORD-10005"
 CANCELLED_REFUND_ID = 30001
 RETURN_REFUND_ID = 30002
 
@@ -243,11 +244,12 @@ def _events(
 
 def _insert_history(conn: sqlite3.Connection, now: datetime) -> None:
     """The finished return and the refunds behind ORD-10005 and ORD-10006."""
-    cancelled_at = conn.execute("SELECT cancelled_at FROM orders WHERE order_id = 'ORD-10005'").fetchone()[0]
+    cancelled_at = conn.execute("SELECT cancelled_at FROM orders WHERE order_id = ?", (CANCELLED_ORDER,)).fetchone()[0]
     conn.execute(
         "INSERT INTO refunds (id, order_id, return_id, amount_cents, currency, status, created_at, completed_at)"
-        " VALUES (?, 'ORD-10005', NULL, ?, ?, 'completed', ?, ?)",
-        (CANCELLED_REFUND_ID, _order_total(conn, "ORD-10005"), CURRENCY, cancelled_at, cancelled_at),
+        " VALUES (?, ?, NULL, ?, ?, 'completed', ?, ?)",
+        (CANCELLED_REFUND_ID, CANCELLED_ORDER, _order_total(conn, CANCELLED_ORDER), CURRENCY, cancelled_at,
+         cancelled_at),
     )
     received = to_iso(now - DEMO_RETURN_RECEIVED_AGO)
     conn.execute(
