@@ -11,10 +11,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa_llm.slash_command_guard import SlashCommandGuard, guard_slash_command
 
 ROOT = Path(__file__).resolve().parents[2]
-ALLOWED = frozenset({"affirm", "deny", "human_handoff"})
+ALLOWED = frozenset({"affirm", "deny", "human_handoff", "inform"})
+ALLOWED_ENTITIES = frozenset({"product"})
 DOMAIN = Domain.from_dict({
     "intents": ["affirm", "deny", "human_handoff", "return_item", "inform"],
-    "entities": ["order_id", "email"],
+    "entities": ["order_id", "email", "product"],
 })
 
 
@@ -33,10 +34,14 @@ DOMAIN = Domain.from_dict({
         ("where is my order ORD-10001?", "where is my order ORD-10001?"),
         ("my size is 1/2 a size up", "my size is 1/2 a size up"),
         ("", ""),
+        ('/inform{"product": "Ridgeline 2 Tent"}', '/inform{"product": "Ridgeline 2 Tent"}'),
+        ('/inform{"product": "all", "email": "john.smith@example.com"}', '/inform{"product": "all"}'),
+        ('/inform{"product": ["a", "b"]}', "/inform"),
+        ('/inform{"product": "tent"', "/inform"),
     ],
 )
 def test_guarded_text(text, expected):
-    assert guard_slash_command(text, ALLOWED) == expected
+    assert guard_slash_command(text, ALLOWED, ALLOWED_ENTITIES) == expected
 
 
 def _parse(text: str, guard: SlashCommandGuard) -> Message:
@@ -64,10 +69,18 @@ def test_an_injected_intent_with_entities_is_left_to_the_classifier():
 
 
 def test_an_allowed_button_payload_keeps_its_intent_but_loses_entities_and_confidence():
-    parsed = _parse('/affirm@0.99{"order_id": "ORD-10003"}', SlashCommandGuard(ALLOWED))
+    parsed = _parse('/affirm@0.99{"order_id": "ORD-10003"}', SlashCommandGuard(ALLOWED, ALLOWED_ENTITIES))
 
     assert parsed.get(INTENT) == {"name": "affirm", "confidence": 1.0}
     assert parsed.get(ENTITIES) == []
+
+
+def test_an_allowed_entity_reaches_rasa_and_the_others_do_not():
+    parsed = _parse('/inform{"product": "Ridgeline 2 Tent", "order_id": "ORD-10003"}',
+                    SlashCommandGuard(ALLOWED, ALLOWED_ENTITIES))
+
+    assert parsed.get(INTENT)["name"] == "inform"
+    assert [(e["entity"], e["value"]) for e in parsed.get(ENTITIES)] == [("product", "Ridgeline 2 Tent")]
 
 
 def test_by_default_no_intent_may_be_named_by_a_user():
@@ -93,9 +106,10 @@ def test_the_reference_bot_guards_its_pipeline_and_allows_its_buttons():
 
     guards = [step for step in pipeline if step["name"].endswith("SlashCommandGuard")]
     assert pipeline[0] in guards, "SlashCommandGuard must be the first step of config.yml's pipeline"
-    allowed = frozenset(guards[0].get("allowed_intents", []))
+    allowed_intents = frozenset(guards[0].get("allowed_intents", []))
+    allowed_entities = frozenset(guards[0].get("allowed_entities", []))
     for payload in _button_payloads(domain.get("responses", {})):
-        assert guard_slash_command(payload, allowed) == payload, (
+        assert guard_slash_command(payload, allowed_intents, allowed_entities) == payload, (
             f"button payload {payload!r} would be rewritten: list its intent in allowed_intents "
-            "and send no entities in payloads"
+            "and its entities in allowed_entities"
         )
