@@ -1,0 +1,70 @@
+"""Slot names and the few helpers every action shares."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import messages
+
+EventList = list[dict[str, Any]]
+
+ORDER_ID = "order_id"
+EMAIL = "email"
+ORDER_VERIFIED = "order_verified"
+ORDER_STATUS = "order_status"
+VERIFICATION_ATTEMPTS = "verification_attempts"
+CANCEL_REASON = "cancel_reason"
+CANCEL_CONFIRMED = "cancel_confirmed"
+RETURN_ITEMS = "return_items"
+RETURN_REASON = "return_reason"
+RETURN_CONFIRMED = "return_confirmed"
+RETURN_ID = "return_id"
+ADDRESS_STREET = "address_street"
+ADDRESS_CITY = "address_city"
+ADDRESS_POSTAL_CODE = "address_postal_code"
+ADDRESS_COUNTRY = "address_country"
+ADDRESS_CONFIRMED = "address_confirmed"
+SENTIMENT = "sentiment"
+HUMAN_OFFERED = "human_offered"
+HANDOFF_REASON = "handoff_reason"
+
+CANCEL_SLOTS = (CANCEL_REASON, CANCEL_CONFIRMED)
+RETURN_SLOTS = (RETURN_ITEMS, RETURN_REASON, RETURN_CONFIRMED)
+ADDRESS_SLOTS = (ADDRESS_STREET, ADDRESS_CITY, ADDRESS_POSTAL_CODE, ADDRESS_COUNTRY, ADDRESS_CONFIRMED)
+
+# Intents that never answer a form's question (mirrors `x-not-an-answer` in domain.yml).
+NOT_AN_ANSWER = frozenset(
+    {
+        "stop", "deny", "contact_human_agent", "bot_challenge", "check_refund_policy", "delivery_options",
+        "delivery_period", "check_payment_methods", "greet", "goodbye", "thank",
+    }
+)
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message or {}).get("intent", {}).get("name")
+
+
+def latest_entities(tracker: Tracker, entity: str) -> list[str]:
+    return [
+        str(item.get("value"))
+        for item in (tracker.latest_message or {}).get("entities", [])
+        if item.get("entity") == entity and item.get("value") is not None
+    ]
+
+
+def offer_human(dispatcher: CollectingDispatcher, text: str, reason: str) -> EventList:
+    """Say `text` (which ends by offering a person) and remember the offer, so a plain "yes" hands over."""
+    dispatcher.utter_message(text=text, buttons=messages.HUMAN_BUTTONS)
+    return [SlotSet(HUMAN_OFFERED, True), SlotSet(HANDOFF_REASON, reason)]
+
+
+def shop_unavailable(dispatcher: CollectingDispatcher, what: str) -> EventList:
+    return offer_human(dispatcher, messages.unavailable(what), f"shop API unavailable while trying to {what}")
+
+
+def clear(slots: Any) -> EventList:
+    return [SlotSet(name, None) for name in slots]

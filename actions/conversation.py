@@ -1,0 +1,134 @@
+"""Handing over to a person, acknowledging frustration, and the bookkeeping every turn needs."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, ValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import messages, normalize
+from actions.common import (
+    EMAIL,
+    HANDOFF_REASON,
+    HUMAN_OFFERED,
+    ORDER_ID,
+    SENTIMENT,
+    EventList,
+    latest_intent,
+    offer_human,
+)
+from actions.shop_client import ShopApiError, ShopClient
+
+JsonObject = dict[str, Any]
+
+# The shop API keeps 100 messages and refuses bodies over 64 KiB; stay well inside both.
+MAX_TRANSCRIPT_MESSAGES = 100
+MAX_MESSAGE_CHARS = 1000
+MAX_TRANSCRIPT_BYTES = 48 * 1024
+
+ASKED_FOR_A_PERSON = "customer asked for a person"
+# Intents that keep an offer of a person open: a "yes", or the offer's own button.
+ACCEPTS_OFFER = frozenset({"affirm", "contact_human_agent"})
+# Intents whose own response already apologises or hands over.
+ACKNOWLEDGES_FEELINGS = frozenset({"complaint", "contact_human_agent"})
+
+
+def build_transcript(events: Sequence[JsonObject]) -> list[JsonObject]:
+    """The conversation's user and bot messages, newest last, trimmed to what the shop API accepts."""
+    transcript = [
+        {
+            "sender": event["event"],
+            "text": (event.get("text") or "")[:MAX_MESSAGE_CHARS],
+            "timestamp": event.get("timestamp"),
+        }
+        for event in events
+        if event.get("event") in ("user", "bot")
+    ][-MAX_TRANSCRIPT_MESSAGES:]
+    while transcript and len(json.dumps(transcript).encode("utf-8")) > MAX_TRANSCRIPT_BYTES:
+        transcript.pop(0)
+    return transcript
+
+
+class ActionHandoff(Action):
+    """Records the handoff with the transcript in the shop API, tells the customer, pauses the bot."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
+        offered_for: str | None = tracker.get_slot(HANDOFF_REASON) if tracker.get_slot(HUMAN_OFFERED) else None
+        reason = f"accepted the offer of a person ({offered_for})" if offered_for else ASKED_FOR_A_PERSON
+        # A person takes over from here: no form may keep asking its questions.
+        closing = [
+            SlotSet(HUMAN_OFFERED, None), SlotSet(HANDOFF_REASON, None), ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)
+        ]
+        try:
+            handoff = await ShopClient.from_env().create_handoff(
+                tracker.sender_id, reason, build_transcript(tracker.events)
+            )
+        except ShopApiError:
+            dispatcher.utter_message(text=messages.HANDOFF_FAILED)
+            return closing
+        dispatcher.utter_message(text=messages.handed_over(str(handoff.get("handoff_id"))))
+        return [*closing, ConversationPaused()]
+
+
+class ActionAcknowledgeFrustration(Action):
+    """A complaint gets an apology and the offer of a person."""
+
+    def name(self) -> str:
+        return "action_acknowledge_frustration"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
+        return [*offer_human(dispatcher, messages.COMPLAINT, "complaint"), SlotSet(SENTIMENT, None)]
+
+
+class ValidateEveryTurn(ValidationAction):
+    """Rasa runs this (`action_validate_slot_mappings`) after every user message, before any policy
+    predicts: the one place that sees each turn whatever its intent.
+
+    - A clearly negative message (the `sentiment` entity of rasa_llm's classifier) is acknowledged
+      with an apology and the offer of a person, whatever the customer asked for, and the slot is
+      emptied at once, so it never colours a later turn.
+    - An offer of a person stays open for one turn only: unless that turn accepts it, it is withdrawn,
+      so a later "yes" (to something else) does not hand the conversation over.
+    - Order ids and emails named outside a form are normalised (ORD-10003, lower-case email).
+    """
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        # Inside a form, the form's own validator checks ids and emails (and says what is wrong).
+        return [SENTIMENT] if (tracker.active_loop or {}).get("name") else [SENTIMENT, ORDER_ID, EMAIL]
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
+        offer_was_open = bool(tracker.get_slot(HUMAN_OFFERED))
+        events = await super().run(dispatcher, tracker, domain)
+        renewed = any(event.get("name") == HUMAN_OFFERED for event in events)
+        if offer_was_open and not renewed and latest_intent(tracker) not in ACCEPTS_OFFER:
+            events.append(SlotSet(HUMAN_OFFERED, None))
+        return events
+
+    def validate_sentiment(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value != "negative" or latest_intent(tracker) in ACKNOWLEDGES_FEELINGS or tracker.get_slot(HUMAN_OFFERED):
+            return {SENTIMENT: None}
+        # No buttons: the customer's request goes on right after this, and may ask its own question.
+        dispatcher.utter_message(text=messages.NEGATIVE_SENTIMENT)
+        return {SENTIMENT: None, HUMAN_OFFERED: True, HANDOFF_REASON: "customer sounded frustrated"}
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {ORDER_ID: normalize.order_id(value)}
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {EMAIL: normalize.email(value)}

@@ -1,0 +1,98 @@
+"""Order verification: the order id and the customer's email must name the same order in the shop.
+
+Every order flow runs `order_verification_form` first. Its validator normalises what was typed and,
+once both values are known, asks the shop API (`POST /v1/orders/{id}/lookup`). A wrong pair is asked
+for again; after `MAX_ATTEMPTS` wrong pairs, or when the shop API cannot be reached, the form ends
+with `order_verified: false` and the customer is offered a person.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import messages, normalize
+from actions.common import (
+    EMAIL,
+    ORDER_ID,
+    ORDER_STATUS,
+    ORDER_VERIFIED,
+    VERIFICATION_ATTEMPTS,
+    EventList,
+    latest_entities,
+    offer_human,
+    shop_unavailable,
+)
+from actions.shop_client import NotAllowed, NotFound, ShopClient, Unavailable
+
+MAX_ATTEMPTS = 3
+
+
+class ValidateOrderVerificationForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_verification_form"
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        order_id = normalize.order_id(value)
+        # An email typed where the order id was asked for is not a mistake worth a complaint.
+        if order_id is None and not latest_entities(tracker, EMAIL):
+            dispatcher.utter_message(text=messages.BAD_ORDER_ID)
+        return {ORDER_ID: order_id, ORDER_VERIFIED: None}
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        email = normalize.email(value)
+        if email is None and not latest_entities(tracker, ORDER_ID):
+            dispatcher.utter_message(text=messages.BAD_EMAIL)
+        return {EMAIL: email, ORDER_VERIFIED: None}
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventList:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        # The base class has applied the validated values to `tracker.slots`.
+        order_id, email = tracker.get_slot(ORDER_ID), tracker.get_slot(EMAIL)
+        if not events or not order_id or not email:
+            return events
+        return events + await self._verify(order_id, email, dispatcher, tracker)
+
+    async def _verify(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
+        try:
+            order = await ShopClient.from_env().lookup_order(order_id, email)
+        except (NotFound, NotAllowed):
+            return self._wrong_pair(dispatcher, tracker)
+        except Unavailable:
+            return [
+                *shop_unavailable(dispatcher, "look up your order"),
+                SlotSet(ORDER_VERIFIED, False),
+                SlotSet(VERIFICATION_ATTEMPTS, 0),
+                SlotSet(REQUESTED_SLOT, None),  # ends the form
+            ]
+        return [
+            SlotSet(ORDER_VERIFIED, True),
+            SlotSet(ORDER_STATUS, order.get("status")),
+            SlotSet(VERIFICATION_ATTEMPTS, 0),
+        ]
+
+    @staticmethod
+    def _wrong_pair(dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+        attempts = int(tracker.get_slot(VERIFICATION_ATTEMPTS) or 0) + 1
+        cleared = [SlotSet(ORDER_ID, None), SlotSet(EMAIL, None), SlotSet(ORDER_VERIFIED, False)]
+        if attempts < MAX_ATTEMPTS:
+            dispatcher.utter_message(text=messages.ORDER_NOT_FOUND)
+            return [*cleared, SlotSet(VERIFICATION_ATTEMPTS, attempts)]
+        return [
+            *cleared,
+            *offer_human(dispatcher, messages.VERIFICATION_GAVE_UP, "order verification failed three times"),
+            SlotSet(VERIFICATION_ATTEMPTS, 0),
+            SlotSet(REQUESTED_SLOT, None),  # ends the form
+        ]
