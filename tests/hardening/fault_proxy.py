@@ -4,11 +4,15 @@ The action server is pointed at the proxy (SHOP_API_URL) instead of the shop API
 the proxy's mode to make the shop API look slow or broken without touching the real service:
 - `pass`: forward every request and its answer unchanged;
 - `slow`: wait `delay_s` seconds, then forward (longer than the client's timeout: it gives up first);
-- `error`: answer 500 with the shop API's error document, forward nothing.
+- `error`: answer 500 with the shop API's error document, forward nothing;
+- `lost_reply`: forward the request (the shop API does the work), then answer 502 as if the reply
+  had been lost on the way back: the client cannot tell whether its request took effect.
+A fault can be limited to the paths matching a regular expression (`fault(mode, path=...)`).
 """
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -17,8 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PASS, SLOW, ERROR = "pass", "slow", "error"
+PASS, SLOW, ERROR, LOST_REPLY = "pass", "slow", "error", "lost_reply"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+
+
+def _error_document(code: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": "Injected fault."}}).encode()
 
 
 class FaultProxy:
@@ -26,6 +34,7 @@ class FaultProxy:
         self.upstream = upstream.rstrip("/")
         self.delay_s = delay_s
         self.mode = PASS
+        self.path_pattern: re.Pattern[str] | None = None
         self.requests_seen = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -45,13 +54,18 @@ class FaultProxy:
         self._server.server_close()
 
     @contextmanager
-    def fault(self, mode: str) -> Iterator[None]:
-        """Switch to `mode` for the block, back to `pass` after it whatever happens."""
-        self.mode = mode
+    def fault(self, mode: str, path: str | None = None) -> Iterator[None]:
+        """Switch to `mode` (for paths matching `path`) for the block, back to `pass` after it."""
+        self.mode, self.path_pattern = mode, re.compile(path) if path else None
         try:
             yield
         finally:
-            self.mode = PASS
+            self.mode, self.path_pattern = PASS, None
+
+    def mode_for(self, path: str) -> str:
+        if self.path_pattern is not None and not self.path_pattern.search(path):
+            return PASS
+        return self.mode
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -62,18 +76,21 @@ class FaultProxy:
 
             def _relay(self) -> None:
                 proxy.requests_seen += 1
+                mode = proxy.mode_for(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if proxy.mode == ERROR:
-                    self._answer(500, json.dumps({"error": {"code": "internal_error",
-                                                            "message": "Injected fault."}}).encode())
+                if mode == ERROR:
+                    self._answer(500, _error_document("internal_error"))
                     return
-                if proxy.mode == SLOW:
+                if mode == SLOW:
                     time.sleep(proxy.delay_s)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
                 request = urllib.request.Request(proxy.upstream + self.path, data=body or None,
                                                  headers=headers, method=self.command)
                 try:
                     with urllib.request.urlopen(request, timeout=30) as response:
+                        if mode == LOST_REPLY:
+                            self._answer(502, _error_document("bad_gateway"))
+                            return
                         self._answer(response.status, response.read(), response.headers.get("Content-Type"))
                 except urllib.error.HTTPError as error:
                     self._answer(error.code, error.read(), error.headers.get("Content-Type"))

@@ -1,6 +1,7 @@
 """The logging filter that masks personal data and secrets, and the logging file the services use."""
 import io
 import logging
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from rasa_llm.log_redaction import RedactingFilter, mask_secrets, secret_values_
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGGING_FILE = ROOT / "bot" / "logging.yml"
-SECRET_VALUE = "sk-test-5Qm9vXr2LpT8wZ"
+SECRET_VALUE = secrets.token_urlsafe(18)  # made per run: no secret-looking literal in the repo
 
 
 @pytest.fixture
