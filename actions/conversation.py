@@ -11,12 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import messages, normalize
+from actions import messages
 from actions.common import (
-    EMAIL,
     HANDOFF_REASON,
     HUMAN_OFFERED,
-    ORDER_ID,
     SENTIMENT,
     EventList,
     latest_intent,
@@ -97,14 +95,13 @@ class ValidateEveryTurn(ValidationAction):
       emptied at once, so it never colours a later turn.
     - An offer of a person stays open for one turn only: unless that turn accepts it, it is withdrawn,
       so a later "yes" (to something else) does not hand the conversation over.
-    - Order ids and emails named outside a form are normalised (ORD-10003, lower-case email).
     """
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        # Inside a form, the form's own validator checks ids and emails (and says what is wrong).
-        return [SENTIMENT] if (tracker.active_loop or {}).get("name") else [SENTIMENT, ORDER_ID, EMAIL]
+        # Order ids and emails are checked (and explained) by order_verification_form's validator.
+        return [SENTIMENT]
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
         offer_was_open = bool(tracker.get_slot(HUMAN_OFFERED))
@@ -122,13 +119,3 @@ class ValidateEveryTurn(ValidationAction):
         # No buttons: the customer's request goes on right after this, and may ask its own question.
         dispatcher.utter_message(text=messages.NEGATIVE_SENTIMENT)
         return {SENTIMENT: None, HUMAN_OFFERED: True, HANDOFF_REASON: "customer sounded frustrated"}
-
-    def validate_order_id(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {ORDER_ID: normalize.order_id(value)}
-
-    def validate_email(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {EMAIL: normalize.email(value)}
