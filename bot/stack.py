@@ -50,10 +50,9 @@ def _training_files(root: Path) -> Iterator[Path]:
 
 
 def training_fingerprint(root: Path = ROOT) -> str:
-    """Hash of everything `rasa train` reads (plus rasa_llm's code), to skip training when current."""
+    """Hash of everything `rasa train` reads, to skip training when the model is current."""
     digest = hashlib.sha256()
-    files = list(_training_files(root)) + sorted((root / "rasa_llm").rglob("*.py"))
-    for path in files:
+    for path in _training_files(root):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
