@@ -1,0 +1,209 @@
+"""Inference runtimes for a fine-tuned model: torch (fp32 / dynamic int8) and ONNX Runtime (fp32 / int8).
+
+Every runtime maps padded token ids to raw intent and sentiment logits as numpy arrays, and saves
+itself into a folder from which `load_runtime` rebuilds it. The ONNX runtimes need neither torch nor
+the original model folder at load time, which keeps `rasa run` start-up short.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from rasa_llm.intent.model import IntentSentimentModel
+
+RUNTIMES = ("onnx-int8", "onnx", "torch-int8", "torch")
+THREADS_ENV = "RASA_LLM_NUM_THREADS"
+
+ONNX_FILE = "model.onnx"
+TORCH_WEIGHTS_FILE = "model.safetensors"
+ENCODER_CONFIG_DIR = "encoder_config"
+_INPUT_NAMES = ("input_ids", "attention_mask")
+_OUTPUT_NAMES = ("intent_logits", "sentiment_logits")
+
+Logits = tuple[np.ndarray, np.ndarray]
+
+
+def resolve_num_threads(configured: int | None) -> int:
+    """Threads for inference and training: config, else $RASA_LLM_NUM_THREADS, else min(4, CPUs).
+
+    A 6-layer encoder on one short message gains little beyond 4 threads, and more threads only
+    contend with the rest of the Rasa process.
+    """
+    if configured:
+        return int(configured)
+    from_env = os.environ.get(THREADS_ENV, "").strip()
+    if from_env:
+        if not from_env.isdigit() or int(from_env) < 1:
+            raise ValueError(f"${THREADS_ENV} must be a positive integer, got {from_env!r}.")
+        return int(from_env)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def check_runtime(name: str) -> str:
+    """`name` if it is a known runtime, else a ValueError listing the choices."""
+    if name not in RUNTIMES:
+        raise ValueError(f"Unknown inference runtime {name!r}; choose one of {', '.join(RUNTIMES)}.")
+    return name
+
+
+class TorchRuntime:
+    """The fine-tuned torch module, optionally with its Linear layers dynamically quantized to int8."""
+
+    def __init__(self, model: IntentSentimentModel, quantized: bool, num_threads: int) -> None:
+        import torch
+
+        self.name = "torch-int8" if quantized else "torch"
+        # The fp32 module is what gets saved: int8 is re-derived at load, so a file never holds
+        # weights that were quantized twice.
+        self._fp32 = model.eval()
+        self._model = self._fp32
+        if quantized:
+            self._model = torch.ao.quantization.quantize_dynamic(
+                self._fp32, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        torch.set_num_threads(num_threads)
+
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> Logits:
+        import torch
+
+        with torch.inference_mode():
+            intent, sentiment = self._model(
+                torch.from_numpy(input_ids), torch.from_numpy(attention_mask)
+            )
+        return intent.numpy(), sentiment.numpy()
+
+    def save(self, folder: Path) -> None:
+        from safetensors.torch import save_file
+
+        state = {key: value.contiguous() for key, value in self._fp32.state_dict().items()}
+        save_file(state, str(folder / TORCH_WEIGHTS_FILE))
+        self._fp32.encoder.config.save_pretrained(str(folder / ENCODER_CONFIG_DIR))
+
+    @classmethod
+    def load(
+        cls, folder: Path, quantized: bool, num_intents: int, num_sentiments: int, num_threads: int
+    ) -> TorchRuntime:
+        from safetensors.torch import load_file
+
+        from rasa_llm.intent.model import IntentSentimentModel, encoder_config
+
+        model = IntentSentimentModel.from_config(
+            encoder_config(folder / ENCODER_CONFIG_DIR), num_intents, num_sentiments
+        )
+        model.load_state_dict(load_file(str(folder / TORCH_WEIGHTS_FILE)))
+        return cls(model, quantized, num_threads)
+
+
+class OnnxRuntime:
+    """An ONNX export of the model run by ONNX Runtime on the CPU."""
+
+    def __init__(self, model_bytes: bytes, name: str, num_threads: int) -> None:
+        import onnxruntime
+
+        self.name = name
+        self._model_bytes = model_bytes
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = num_threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = onnxruntime.InferenceSession(
+            model_bytes, options, providers=["CPUExecutionProvider"]
+        )
+
+    @classmethod
+    def from_model(
+        cls, model: IntentSentimentModel, quantized: bool, num_threads: int, work_dir: Path
+    ) -> OnnxRuntime:
+        """Export `model` (and quantize its weights to int8 when asked) via files in `work_dir`."""
+        fp32_path = work_dir / "model.fp32.onnx"
+        export_onnx(model, fp32_path)
+        if not quantized:
+            return cls(fp32_path.read_bytes(), "onnx", num_threads)
+        int8_path = work_dir / "model.int8.onnx"
+        quantize_onnx(fp32_path, int8_path)
+        return cls(int8_path.read_bytes(), "onnx-int8", num_threads)
+
+    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> Logits:
+        intent, sentiment = self._session.run(
+            list(_OUTPUT_NAMES), {"input_ids": input_ids, "attention_mask": attention_mask}
+        )
+        return intent, sentiment
+
+    def save(self, folder: Path) -> None:
+        (folder / ONNX_FILE).write_bytes(self._model_bytes)
+
+    @classmethod
+    def load(cls, folder: Path, name: str, num_threads: int) -> OnnxRuntime:
+        return cls((folder / ONNX_FILE).read_bytes(), name, num_threads)
+
+
+def export_onnx(model: IntentSentimentModel, path: Path) -> None:
+    """Export with dynamic batch and sequence axes (TorchScript exporter: no onnxscript needed)."""
+    import torch
+
+    example_ids = torch.tensor([[101, 2023, 2003, 102], [101, 7592, 102, 0]], dtype=torch.long)
+    example_mask = (example_ids != 0).long()
+    dynamic = {"batch": 0, "sequence": 1}
+    model.eval()
+    # The tracer flags transformers' attention-mask constant (1.0 - mask); it holds for every shape.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        torch.onnx.export(
+            model,
+            (example_ids, example_mask),
+            str(path),
+            input_names=list(_INPUT_NAMES),
+            output_names=list(_OUTPUT_NAMES),
+            dynamic_axes={
+                "input_ids": {v: k for k, v in dynamic.items()},
+                "attention_mask": {v: k for k, v in dynamic.items()},
+                "intent_logits": {0: "batch"},
+                "sentiment_logits": {0: "batch"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def quantize_onnx(source: Path, target: Path) -> None:
+    """Dynamic int8 quantization of the weights (activations are quantized on the fly)."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # onnxruntime logs a "consider pre-processing" warning on the root logger for every model.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+
+
+def load_runtime(
+    folder: Path, name: str, num_intents: int, num_sentiments: int, num_threads: int
+) -> TorchRuntime | OnnxRuntime:
+    """Rebuild the runtime `name` saved in `folder`."""
+    check_runtime(name)
+    if name.startswith("onnx"):
+        return OnnxRuntime.load(folder, name, num_threads)
+    return TorchRuntime.load(
+        folder, name == "torch-int8", num_intents, num_sentiments, num_threads
+    )
+
+
+def build_runtime(
+    model: IntentSentimentModel, name: str, num_threads: int, work_dir: Path
+) -> TorchRuntime | OnnxRuntime:
+    """The runtime `name` for a freshly trained model."""
+    check_runtime(name)
+    quantized = name.endswith("int8")
+    if name.startswith("onnx"):
+        return OnnxRuntime.from_model(model, quantized, num_threads, work_dir)
+    return TorchRuntime(model, quantized, num_threads)

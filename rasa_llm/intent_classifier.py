@@ -1,0 +1,341 @@
+"""Rasa graph component: a fine-tuned transformer intent classifier with a sentiment head.
+
+Use it in `config.yml` as `- name: rasa_llm.TransformerIntentClassifier`. It fine-tunes a local
+Hugging Face encoder (default: the packaged all-MiniLM-L6-v2) inside `rasa train`, stores the result
+in the model archive through `ModelStorage`, and at parse time adds `intent`, `intent_ranking` (as
+Rasa's own classifiers do) and `sentiment`. A confidently negative message also gets a `sentiment`
+entity, so a categorical `sentiment` slot can fill from it and stories / rules can branch on it.
+
+The model code lives in `rasa_llm.intent` and knows nothing about Rasa; this module translates
+between Rasa's messages / storage and it.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers import LABEL_RANKING_LENGTH
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import ENTITY_ATTRIBUTE_CONFIDENCE_TYPE
+from rasa.nlu.model import InvalidModelError
+from rasa.shared.exceptions import InvalidConfigException, RasaException
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    METADATA,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from rasa_llm.intent.classifier import IntentSentimentClassifier, Prediction
+from rasa_llm.intent.data import Example, TrainingDataError, sentiment_from_metadata
+from rasa_llm.intent.fingerprint import folder_fingerprint, training_code_fingerprint
+from rasa_llm.intent.runtime import RUNTIMES, resolve_num_threads
+from rasa_llm.packaged_models import ModelNotFoundError, default_encoder_path, resolve_model_path
+
+if TYPE_CHECKING:
+    from rasa_llm.intent.training import TrainingConfig
+
+logger = logging.getLogger(__name__)
+
+SENTIMENT = "sentiment"
+NEGATIVE = "negative"
+
+# Config keys handed to the training loop unchanged (see `get_default_config` for their meaning).
+_TRAINING_KEYS = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "head_learning_rate",
+    "max_length",
+    "random_seed",
+    "validation_fraction",
+    "early_stopping_patience",
+    "sentiment",
+    "sentiment_loss_weight",
+    "runtime",
+)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class TransformerIntentClassifier(IntentClassifier, GraphComponent):
+    """Fine-tunes a transformer encoder for intents (and sentiment) during `rasa train`."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """Nothing: the component tokenizes with its own model's tokenizer."""
+        return []
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        """Packages needed to train and run; their versions are part of Rasa's cache key."""
+        return ["torch", "transformers", "onnxruntime", "onnx"]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The component's default config (see parent class for full docstring)."""
+        return {
+            # Local Hugging Face encoder folder; None = the packaged all-MiniLM-L6-v2.
+            "model": None,
+            # Upper bound on passes over the training data (early stopping usually ends sooner).
+            "epochs": 8,
+            "batch_size": 32,
+            # AdamW step size for the pretrained encoder, and for the freshly initialised heads.
+            "learning_rate": 1e-4,
+            "head_learning_rate": 2e-3,
+            # Tokens per message; longer messages are truncated (customer messages rarely need more).
+            "max_length": 64,
+            "random_seed": 42,
+            # Share of each intent's examples held out for early stopping and calibration.
+            "validation_fraction": 0.15,
+            # Epochs without a better validation loss before training stops; 0 trains all epochs.
+            "early_stopping_patience": 2,
+            # Train and predict sentiment from `metadata: {sentiment: ...}` labels in the NLU data.
+            "sentiment": True,
+            # Weight of the sentiment loss beside the intent loss.
+            "sentiment_loss_weight": 0.5,
+            # A negative sentiment at least this confident also becomes a `sentiment` entity.
+            "negative_sentiment_threshold": 0.6,
+            # Intents listed in `intent_ranking`; 0 lists all.
+            "intent_ranking_length": LABEL_RANKING_LENGTH,
+            # "onnx-int8" (fastest), "onnx", "torch-int8" or "torch".
+            "runtime": "onnx-int8",
+            # CPU threads; None = $RASA_LLM_NUM_THREADS, else min(4, CPU count).
+            "num_threads": None,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        name: str,
+        model_storage: ModelStorage,
+        resource: Resource,
+        classifier: IntentSentimentClassifier | None = None,
+    ) -> None:
+        """Construct a classifier; `classifier` is the trained model, None before training."""
+        self.name = name
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._classifier = classifier
+        _validate_config(self.config, self.get_default_config())
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TransformerIntentClassifier:
+        """Creates a new untrained component (see parent class for full docstring)."""
+        component = cls(config, execution_context.node_name, model_storage, resource)
+        # Fail on a bad model path or hyper-parameter now, not after the featurizers have run.
+        _encoder_folder(component.config)
+        _training_config(component.config)
+        return component
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The encoder's files and the training code, which Rasa's cache key cannot see."""
+        folder = _encoder_folder({**cls.get_default_config(), **config})
+        return f"{folder_fingerprint(folder)}:{training_code_fingerprint(Path(__file__))}"
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fine-tune on the NLU examples, calibrate, and persist into the model storage."""
+        from rasa_llm.intent.training import fit_classifier
+
+        training_config = _training_config(self.config)
+        try:
+            self._classifier, report = fit_classifier(
+                _examples(training_data), _encoder_folder(self.config), training_config
+            )
+        except TrainingDataError as error:
+            raise RasaException(f"{self.__class__.__name__}: {error}") from error
+        logger.info(
+            "%s: %s training / %s validation examples, best epoch %s of %s, validation intent "
+            "accuracy %s (%s runtime), temperatures %s.",
+            self.__class__.__name__,
+            report.train_size,
+            report.validation_size,
+            report.best_epoch,
+            report.epochs_run,
+            report.runtime_validation_accuracy,
+            training_config.runtime,
+            report.calibration,
+        )
+        self.persist()
+        return self._resource
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Add intent, intent ranking and sentiment to every message (one batched model call)."""
+        texts = [message.get(TEXT) or "" for message in messages]
+        if self._classifier is None:
+            predictions = [Prediction([], None) for _ in messages]
+        else:
+            predictions = self._classifier.predict(texts)
+        for message, text, prediction in zip(messages, texts, predictions, strict=True):
+            self._set_intent(message, prediction)
+            if self._classifier is not None and self._classifier.has_sentiment:
+                self._set_sentiment(message, text, prediction)
+        return messages
+
+    def _set_intent(self, message: Message, prediction: Prediction) -> None:
+        ranking = [
+            {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+            for name, confidence in prediction.intent_ranking
+        ]
+        intent = ranking[0] if ranking else {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}
+        if self.config["intent_ranking_length"] > 0:
+            ranking = ranking[: self.config["intent_ranking_length"]]
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    def _set_sentiment(self, message: Message, text: str, prediction: Prediction) -> None:
+        if prediction.sentiment is None:
+            message.set(SENTIMENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+            return
+        name, confidence = prediction.sentiment
+        message.set(SENTIMENT, {"name": name, "confidence": confidence}, add_to_output=True)
+        if name == NEGATIVE and confidence >= self.config["negative_sentiment_threshold"]:
+            entity = {
+                ENTITY_ATTRIBUTE_TYPE: SENTIMENT,
+                ENTITY_ATTRIBUTE_VALUE: NEGATIVE,
+                ENTITY_ATTRIBUTE_START: 0,
+                ENTITY_ATTRIBUTE_END: len(text),
+                ENTITY_ATTRIBUTE_CONFIDENCE_TYPE: confidence,
+                EXTRACTOR: self.__class__.__name__,
+            }
+            message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
+
+    def persist(self) -> None:
+        """Save the trained classifier into this component's resource in the model storage."""
+        if self._classifier is None:
+            return
+        with self._model_storage.write_to(self._resource) as model_dir:
+            self._classifier.save(Path(model_dir))
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TransformerIntentClassifier:
+        """Loads trained component (see parent class for full docstring)."""
+        merged = {**cls.get_default_config(), **config}
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                classifier = _load_classifier(Path(model_dir), merged)
+        except ValueError:
+            logger.warning(
+                f"{cls.__name__}: no trained model in resource '{resource.name}'; it will "
+                f"predict no intent until the model is trained."
+            )
+            classifier = None
+        return cls(config, execution_context.node_name, model_storage, resource, classifier)
+
+
+def _load_classifier(model_dir: Path, config: dict[str, Any]) -> IntentSentimentClassifier:
+    # Raised as InvalidModelError, which is not a ValueError: `load` must not mistake a broken
+    # archive for a missing resource and silently serve an untrained classifier.
+    num_threads = resolve_num_threads(config["num_threads"])
+    try:
+        return IntentSentimentClassifier.load(model_dir, num_threads)
+    except (OSError, ValueError, KeyError) as error:
+        raise InvalidModelError(
+            f"TransformerIntentClassifier could not load its model from the archive ({error}). "
+            "Retrain the model with `rasa train`."
+        ) from error
+
+
+def _encoder_folder(config: dict[str, Any]) -> Path:
+    configured = config["model"]
+    try:
+        # The packaged default is looked up only when no model is configured, so a custom model
+        # works without the package installed.
+        folder = (
+            resolve_model_path(configured, Path(configured), "encoder model folder")
+            if configured
+            else default_encoder_path()
+        )
+    except ModelNotFoundError as error:
+        raise InvalidConfigException(f"TransformerIntentClassifier: {error}") from error
+    if not (folder / "config.json").is_file():
+        raise InvalidConfigException(
+            f"TransformerIntentClassifier: '{folder}' is not a Hugging Face model folder "
+            "(it has no config.json). Configure `model` as a folder saved with "
+            "`save_pretrained`, holding config.json, the weights and the tokenizer."
+        )
+    return folder
+
+
+def _training_config(config: dict[str, Any]) -> TrainingConfig:
+    from rasa_llm.intent.training import TrainingConfig
+
+    try:
+        return TrainingConfig(
+            **{key: config[key] for key in _TRAINING_KEYS},
+            num_threads=resolve_num_threads(config["num_threads"]),
+        )
+    except (TypeError, ValueError) as error:
+        raise InvalidConfigException(f"TransformerIntentClassifier: {error}") from error
+
+
+def _validate_config(config: dict[str, Any], defaults: dict[str, Any]) -> None:
+    # `rasa train --finetune` adds this key to every component that has `epochs`.
+    unknown = sorted(set(config) - set(defaults) - {"finetuning_epoch_fraction"})
+    if unknown:
+        raise InvalidConfigException(
+            f"TransformerIntentClassifier: unknown option(s) {', '.join(map(repr, unknown))}; "
+            f"the options are {', '.join(defaults)}."
+        )
+    if config["runtime"] not in RUNTIMES:
+        raise InvalidConfigException(
+            f"TransformerIntentClassifier: unknown runtime {config['runtime']!r}; choose one of "
+            f"{', '.join(RUNTIMES)}."
+        )
+    threshold = config["negative_sentiment_threshold"]
+    if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
+        raise InvalidConfigException(
+            "TransformerIntentClassifier: negative_sentiment_threshold must be a number between "
+            f"0 and 1, got {threshold!r}."
+        )
+    ranking_length = config["intent_ranking_length"]
+    if not isinstance(ranking_length, int) or ranking_length < 0:
+        raise InvalidConfigException(
+            "TransformerIntentClassifier: intent_ranking_length must be 0 (all) or a positive "
+            f"integer, got {ranking_length!r}."
+        )
+
+
+def _examples(training_data: TrainingData) -> list[Example]:
+    # Rasa's end-to-end importer adds intent-only messages from stories (no text): they cannot
+    # train a text classifier.
+    return [
+        Example(
+            text=message.get(TEXT),
+            intent=message.get(INTENT),
+            sentiment=sentiment_from_metadata(message.get(METADATA)),
+        )
+        for message in training_data.intent_examples
+        if message.get(TEXT) and message.get(INTENT)
+    ]
