@@ -1,0 +1,61 @@
+"""A disk cache for derived model files (ONNX exports, dequantized GGUF weights).
+
+Deriving them takes seconds to a minute, so it happens once per machine: entries are keyed by a hash
+of the source model, built in a temporary folder and renamed into place, so processes that start at
+the same time never see a half-written entry.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Optional
+
+logger = logging.getLogger(__name__)
+
+CACHE_ENV_VAR = "RASA_LLM_CACHE_DIR"
+_CHUNK = 1 << 20
+
+
+def cache_root(configured: Optional[str] = None) -> Path:
+    """The configured folder, else $RASA_LLM_CACHE_DIR, else ~/.cache/rasa_llm."""
+    if configured:
+        return Path(configured).expanduser()
+    if os.environ.get(CACHE_ENV_VAR):
+        return Path(os.environ[CACHE_ENV_VAR]).expanduser()
+    return Path.home() / ".cache" / "rasa_llm"
+
+
+def hash_files(*paths: Path) -> str:
+    """A short content hash of the given files (in order), for cache keys."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(_CHUNK), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def cached_folder(root: Path, key: str, build: Callable[[Path], None]) -> Path:
+    """`root/key`, created by `build(tmp_folder)` the first time it is asked for."""
+    target = root / key
+    if target.is_dir():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+    try:
+        logger.info(f"Building cached model files in '{target}' (once per machine).")
+        build(staging)
+        try:
+            staging.rename(target)
+        except OSError:
+            # Another process finished the same entry first; theirs is as good as ours.
+            if not target.is_dir():
+                raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -1,0 +1,86 @@
+"""The generative fallback's settings (the `nlg:` section of endpoints.yml) and the objects they build.
+
+Kept free of Rasa so the benchmark and the tests build exactly what the bot builds.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional
+
+from rasa_llm.knowledge.encoder import BACKENDS as ENCODER_BACKENDS
+from rasa_llm.knowledge.encoder import load_encoder
+from rasa_llm.knowledge.generators import DTYPES, Generator, LocalGenerator, OpenAICompatibleGenerator
+from rasa_llm.knowledge.responder import KnowledgeResponder, ResponderSettings
+from rasa_llm.packaged_models import default_encoder_path, default_generator_path, resolve_model_path
+
+GENERATOR_BACKENDS = ("local", "openai", "none")
+_RESPONDER_KEYS = {field.name for field in dataclasses.fields(ResponderSettings)}
+
+
+class ConfigurationError(ValueError):
+    """A setting has a wrong name, type or value (the message names it)."""
+
+
+@dataclass(frozen=True)
+class KnowledgeAnswerConfig:
+    backend: str = "local"
+    model: Optional[str] = None
+    url: Optional[str] = None
+    api_key_env: Optional[str] = None
+    dtype: str = "float32"
+    encoder: Optional[str] = None
+    encoder_backend: str = "onnx"
+    cache_dir: Optional[str] = None
+    preload: bool = True
+    response: str = "utter_knowledge_answer"
+    order_response: str = "utter_knowledge_order_lookup"
+    handoff_payload: str = "/contact_human_agent"
+    handoff_title: str = "Talk to a person"
+    responder: ResponderSettings = ResponderSettings()
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "KnowledgeAnswerConfig":
+        """Settings from a flat mapping; unknown keys are an error, so typos do not pass silently."""
+        own = {field.name for field in dataclasses.fields(cls)} - {"responder"}
+        unknown = set(values) - own - _RESPONDER_KEYS
+        if unknown:
+            raise ConfigurationError(f"Unknown knowledge answer setting(s): {', '.join(sorted(unknown))}.")
+        try:
+            responder = ResponderSettings(**{k: v for k, v in values.items() if k in _RESPONDER_KEYS and v is not None})
+            config = cls(**{k: v for k, v in values.items() if k in own and v is not None}, responder=responder)
+        except (TypeError, ValueError) as error:
+            raise ConfigurationError(f"Invalid knowledge answer settings: {error}") from error
+        if config.backend not in GENERATOR_BACKENDS:
+            raise ConfigurationError(f"backend must be one of {', '.join(GENERATOR_BACKENDS)}, not '{config.backend}'.")
+        if config.dtype not in DTYPES:
+            raise ConfigurationError(f"dtype must be one of {', '.join(DTYPES)}, not '{config.dtype}'.")
+        if config.encoder_backend not in ENCODER_BACKENDS:
+            raise ConfigurationError(f"encoder_backend must be one of {', '.join(ENCODER_BACKENDS)}.")
+        if config.backend == "openai" and not (config.url and config.model):
+            raise ConfigurationError("The openai backend needs `url` (e.g. http://127.0.0.1:8000/v1) and `model`.")
+        return config
+
+    def build_generator(self) -> Optional[Generator]:
+        if self.backend == "none":
+            return None
+        if self.backend == "openai":
+            return OpenAICompatibleGenerator(self.url or "", self.model or "", self.api_key_env)
+        path = resolve_model_path(self.model, default_generator_path(), "generator model")
+        return LocalGenerator(
+            path,
+            dtype=self.dtype,
+            max_sentences=self.responder.max_sentences,
+            cache_dir=self.cache_dir,
+            preload=self.preload,
+        )
+
+    def build_responder(self) -> KnowledgeResponder:
+        encoder_path = resolve_model_path(self.encoder, default_encoder_path(), "encoder model")
+        encoder = load_encoder(encoder_path, backend=self.encoder_backend, cache_dir=self.cache_dir)
+        return KnowledgeResponder(encoder, self.build_generator(), self.responder)
+
+    def as_dict(self) -> Dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values.update(values.pop("responder"))
+        return values

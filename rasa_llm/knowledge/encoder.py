@@ -1,0 +1,156 @@
+"""Sentence embeddings with a MiniLM-style encoder (mean pooling over tokens, L2-normalized).
+
+Two backends compute the same vectors: ONNX Runtime (default; the ONNX file is exported from the
+safetensors weights once and cached, then a short message embeds in a few milliseconds on one core,
+without importing torch) and torch. Tokenization uses the `tokenizers` library directly, configured
+once, so one encoder can be shared by the NLU component and the NLG across threads.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Tuple
+
+import numpy as np
+
+from rasa_llm.knowledge.cache import cache_root, cached_folder, hash_files
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("onnx", "torch")
+ONNX_FILE = "encoder.onnx"
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+class EncoderError(ValueError):
+    """The encoder folder or backend cannot be used (the message says why)."""
+
+
+def _weights_file(model_path: Path) -> Path:
+    for name in _WEIGHT_FILES:
+        if (model_path / name).is_file():
+            return model_path / name
+    raise EncoderError(f"The encoder folder '{model_path}' has no {' or '.join(_WEIGHT_FILES)}.")
+
+
+class SentenceEncoder:
+    """Embeds texts into unit-length float32 vectors."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        backend: str = "onnx",
+        threads: int = 1,
+        max_length: int = 256,
+        cache_dir: Optional[str] = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise EncoderError(f"Unknown encoder backend '{backend}'; use one of {', '.join(BACKENDS)}.")
+        if not (model_path / "tokenizer.json").is_file():
+            raise EncoderError(f"The encoder folder '{model_path}' has no tokenizer.json (a fast tokenizer).")
+        self.model_path = model_path
+        self.backend = backend
+        weights = _weights_file(model_path)
+        # Identifies the vectors: an index built by one encoder is useless to another.
+        self.identity = f"{model_path.name}:{hash_files(weights)}"
+        self._tokenizer = self._load_tokenizer(model_path, max_length)
+        if backend == "onnx":
+            self._run = self._onnx_runner(weights, threads, cache_dir)
+        else:
+            # torch's thread count is process-wide: the application sets it, not one component.
+            self._run = self._torch_runner()
+
+    @staticmethod
+    def _load_tokenizer(model_path: Path, max_length: int):  # -> tokenizers.Tokenizer
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        config_file = model_path / "config.json"
+        config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+        pad_id = config.get("pad_token_id") or 0
+        tokenizer.enable_truncation(max_length=max_length)
+        tokenizer.enable_padding(pad_id=pad_id, pad_token=tokenizer.id_to_token(pad_id) or "[PAD]")
+        return tokenizer
+
+    def _onnx_runner(self, weights: Path, threads: int, cache_dir: Optional[str]):
+        import onnxruntime
+
+        key = f"encoder-{self.model_path.name}-{self.identity.split(':')[1]}"
+        folder = cached_folder(cache_root(cache_dir), key, self._export_onnx)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(
+            str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+        )
+
+        def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+        return run
+
+    def _export_onnx(self, folder: Path) -> None:
+        import torch
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(self.model_path).eval()
+        sample = self._tokenizer.encode_batch(["an example sentence"])
+        ids = torch.tensor([e.ids for e in sample], dtype=torch.long)
+        mask = torch.tensor([e.attention_mask for e in sample], dtype=torch.long)
+        dynamic = {0: "batch", 1: "tokens"}
+        with torch.inference_mode():
+            torch.onnx.export(
+                model,
+                (ids, mask),
+                str(folder / ONNX_FILE),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
+                opset_version=17,
+                dynamo=False,  # the TorchScript exporter handles BERT-style models without onnxscript
+            )
+
+    def _torch_runner(self):
+        import torch
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(self.model_path).eval()
+
+        def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                output = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+            return output.last_hidden_state.numpy()
+
+        return run
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Unit-length embeddings, one row per text (an empty text embeds like the empty string)."""
+        vectors = []
+        for start in range(0, len(texts), batch_size):
+            batch = self._tokenizer.encode_batch([text or "" for text in texts[start : start + batch_size]])
+            ids = np.array([encoding.ids for encoding in batch], dtype=np.int64)
+            mask = np.array([encoding.attention_mask for encoding in batch], dtype=np.int64)
+            hidden = self._run(ids, mask)
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            vectors.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+        if not vectors:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate(vectors).astype(np.float32)
+
+
+_ENCODERS: Dict[Tuple[str, str, int, Optional[str]], SentenceEncoder] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def load_encoder(
+    model_path: Path, backend: str = "onnx", threads: int = 1, cache_dir: Optional[str] = None
+) -> SentenceEncoder:
+    """One shared encoder per (model, backend) in this process: the retriever and the NLG reuse it."""
+    key = (str(Path(model_path).resolve()), backend, threads, cache_dir)
+    with _ENCODERS_LOCK:
+        if key not in _ENCODERS:
+            _ENCODERS[key] = SentenceEncoder(Path(model_path), backend=backend, threads=threads, cache_dir=cache_dir)
+        return _ENCODERS[key]

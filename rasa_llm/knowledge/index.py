@@ -1,0 +1,93 @@
+"""An in-memory embedding index over knowledge-base passages, saved as two plain files.
+
+The knowledge base is small (hundreds of passages), so an exact dot product over a float32 matrix is
+both the simplest and the fastest search (well under a millisecond). The score adds a small lexical
+term, the share of the message's content words found in the passage: a small sentence encoder hears
+"Emberline 20" and "Emberline 35" as nearly the same, the word overlap tells them apart.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+
+from rasa_llm.knowledge.encoder import SentenceEncoder
+from rasa_llm.knowledge.kb import Passage
+from rasa_llm.knowledge.text import content_words
+
+PASSAGES_FILE = "passages.json"
+EMBEDDINGS_FILE = "embeddings.npy"
+
+
+@dataclass(frozen=True)
+class ScoredPassage:
+    passage: Passage
+    score: float
+
+    def as_parse_data(self) -> Dict[str, Any]:
+        """The shape the NLU parse data promises (docs/contracts.md)."""
+        return {
+            "id": self.passage.id,
+            "title": self.passage.title,
+            "text": self.passage.text,
+            "score": round(self.score, 4),
+        }
+
+
+class KnowledgeIndex:
+    """Passages (or their parts) with one unit-length embedding each."""
+
+    def __init__(
+        self, passages: Sequence[Passage], embeddings: np.ndarray, encoder_identity: str, lexical_weight: float = 0.2
+    ) -> None:
+        if len(passages) != embeddings.shape[0]:
+            raise ValueError(f"{len(passages)} passages but {embeddings.shape[0]} embeddings.")
+        self.passages = list(passages)
+        self.embeddings = embeddings.astype(np.float32)
+        self.encoder_identity = encoder_identity
+        self.lexical_weight = lexical_weight
+        self._words = [content_words(f"{p.title} {p.text}") for p in self.passages]
+
+    @classmethod
+    def build(cls, passages: Sequence[Passage], encoder: SentenceEncoder, lexical_weight: float = 0.2) -> "KnowledgeIndex":
+        embeddings = encoder.encode([passage.embedding_text() for passage in passages])
+        return cls(passages, embeddings, encoder.identity, lexical_weight)
+
+    def search(self, query: np.ndarray, k: int, query_text: str = "") -> List[ScoredPassage]:
+        """The `k` best passages for a unit-length query vector (and the text it embeds), one entry
+        per passage id."""
+        scores = self.embeddings @ query.astype(np.float32)
+        words = content_words(query_text)
+        if words and self.lexical_weight:
+            overlap = np.array([len(words & passage_words) for passage_words in self._words], dtype=np.float32)
+            scores = scores + self.lexical_weight * overlap / len(words)
+        results: List[ScoredPassage] = []
+        seen = set()
+        for row in np.argsort(-scores):
+            passage = self.passages[int(row)]
+            if passage.id in seen:
+                continue
+            seen.add(passage.id)
+            results.append(ScoredPassage(passage, float(scores[row])))
+            if len(results) == k:
+                break
+        return results
+
+    def query(self, encoder: SentenceEncoder, text: str, k: int) -> List[ScoredPassage]:
+        """The `k` best passages for a message (the encoder truncates long messages to its window)."""
+        return self.search(encoder.encode([text])[0], k, text)
+
+    def save(self, folder: Path) -> None:
+        payload = {"encoder": self.encoder_identity, "passages": [p.as_dict() for p in self.passages]}
+        (folder / PASSAGES_FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        np.save(folder / EMBEDDINGS_FILE, self.embeddings, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, lexical_weight: float = 0.2) -> "KnowledgeIndex":
+        payload = json.loads((folder / PASSAGES_FILE).read_text(encoding="utf-8"))
+        embeddings = np.load(folder / EMBEDDINGS_FILE, allow_pickle=False)
+        passages = [Passage.from_dict(item) for item in payload["passages"]]
+        return cls(passages, embeddings, payload["encoder"], lexical_weight)

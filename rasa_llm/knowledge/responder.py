@@ -1,0 +1,191 @@
+"""Answer a question from retrieved passages: generated if verified, else extractive, else abstain.
+
+    question + passages ─┬─ order-specific ────────────────> abstain (point to the order flow)
+                         ├─ no passage above the threshold ─> abstain (offer a human agent)
+                         ├─ tries to change the rules ──────> extractive (best passage)
+                         └─ generate (deadline, max tokens)
+                              ├─ timeout / backend down ───> extractive
+                              └─ verify facts + similarity ─> generated | extractive
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from rasa_llm.knowledge.encoder import SentenceEncoder
+from rasa_llm.knowledge.generators import Generation, Generator, GeneratorError
+from rasa_llm.knowledge.prompt import ContextPassage, Turn, build_messages
+from rasa_llm.knowledge.routing import is_order_specific, looks_like_injection
+from rasa_llm.knowledge.text import split_sentences
+from rasa_llm.knowledge.verification import FaithfulnessChecker, Verdict, clean_generation, strip_unknown_urls
+
+logger = logging.getLogger(__name__)
+
+GENERATED = "generated"
+EXTRACTIVE = "extractive"
+ABSTAINED = "abstained"
+
+# Why an answer took its path; benchmarks and logs group by these.
+REASON_VERIFIED = "verified"
+REASON_ORDER_SPECIFIC = "order_specific"
+REASON_WEAK_RETRIEVAL = "weak_retrieval"
+REASON_EMPTY = "empty_question"
+REASON_INJECTION = "injection"
+REASON_TIMEOUT = "timeout"
+REASON_BACKEND = "backend_error"
+REASON_UNVERIFIED = "unverified"
+REASON_GENERATION_DISABLED = "generation_disabled"
+
+
+@dataclass(frozen=True)
+class RetrievedPassage:
+    id: str
+    title: str
+    text: str
+    score: float
+
+    @classmethod
+    def from_parse_data(cls, data: Dict[str, Any]) -> "RetrievedPassage":
+        return cls(id=str(data["id"]), title=str(data["title"]), text=str(data["text"]), score=float(data["score"]))
+
+
+@dataclass(frozen=True)
+class KnowledgeAnswer:
+    text: str  # empty for abstentions: the channel-facing text comes from the domain's response
+    mode: str
+    reason: str
+    sources: Tuple[RetrievedPassage, ...] = ()
+    detail: str = ""  # e.g. the unsupported fact that made a generation fail verification
+    generation: Optional[Generation] = None
+
+    def citations(self) -> List[Dict[str, str]]:
+        return [{"id": source.id, "title": source.title} for source in self.sources]
+
+
+@dataclass(frozen=True)
+class ResponderSettings:
+    min_retrieval_score: float = 0.5
+    min_answer_similarity: float = 0.55
+    min_sentence_support: float = 0.7
+    context_passages: int = 2
+    context_words: int = 60
+    max_tokens: int = 48
+    max_sentences: int = 2
+    timeout: float = 4.0
+    history_turns: int = 2
+    extractive_sentences: int = 2
+    generate: bool = True  # False answers extractively only (no model at all)
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0 or self.max_tokens < 1 or self.context_passages < 1:
+            raise ValueError("timeout, max_tokens and context_passages must be positive.")
+
+
+@dataclass
+class KnowledgeResponder:
+    encoder: SentenceEncoder
+    generator: Optional[Generator]
+    settings: ResponderSettings = field(default_factory=ResponderSettings)
+
+    def __post_init__(self) -> None:
+        self.checker = FaithfulnessChecker(
+            self.encoder, self.settings.min_answer_similarity, self.settings.min_sentence_support
+        )
+
+    async def respond(
+        self, question: str, passages: Sequence[RetrievedPassage], history: Sequence[Turn] = ()
+    ) -> KnowledgeAnswer:
+        started = time.monotonic()
+        if not question.strip():
+            return KnowledgeAnswer("", ABSTAINED, REASON_EMPTY)
+        if is_order_specific(question):
+            return KnowledgeAnswer("", ABSTAINED, REASON_ORDER_SPECIFIC)
+        strong = sorted(
+            (p for p in passages if p.score >= self.settings.min_retrieval_score), key=lambda p: -p.score
+        )[: self.settings.context_passages]
+        if not strong:
+            return KnowledgeAnswer("", ABSTAINED, REASON_WEAK_RETRIEVAL)
+        # Embedding sentences takes milliseconds of CPU: off the event loop like the rest.
+        ranked = await asyncio.to_thread(self._rank_sentences, question, strong)
+        if looks_like_injection(question):
+            return self._extractive(strong[0], ranked[0], REASON_INJECTION)
+        if self.generator is None or not self.settings.generate:
+            return self._extractive(strong[0], ranked[0], REASON_GENERATION_DISABLED)
+
+        context = [
+            ContextPassage(p.title, " ".join(_select(sentences, max_words=self.settings.context_words)))
+            for p, sentences in zip(strong, ranked)
+        ]
+        recent = history[-2 * self.settings.history_turns :] if self.settings.history_turns else ()
+        messages = build_messages(question, context, recent)
+        deadline = started + self.settings.timeout
+        try:
+            generation = await asyncio.wait_for(
+                self.generator.generate(messages, self.settings.max_tokens, deadline),
+                timeout=max(deadline - time.monotonic(), 0.001),
+            )
+        except asyncio.TimeoutError:
+            logger.warning(f"Knowledge answer generation exceeded {self.settings.timeout:.1f} s; answering extractively.")
+            return self._extractive(strong[0], ranked[0], REASON_TIMEOUT)
+        except GeneratorError as error:
+            logger.warning(f"Knowledge answer generation failed ({error}); answering extractively.")
+            return self._extractive(strong[0], ranked[0], REASON_BACKEND, detail=str(error))
+
+        answer = strip_unknown_urls(clean_generation(generation.text, self.settings.max_sentences), [p.text for p in strong])
+        verdict, cited = await asyncio.to_thread(self._verify, answer, strong)
+        if not verdict.supported:
+            logger.info(f"Generated answer rejected ({verdict.reason}); answering extractively.")
+            return self._extractive(strong[0], ranked[0], REASON_UNVERIFIED, detail=verdict.reason, generation=generation)
+        return KnowledgeAnswer(answer, GENERATED, REASON_VERIFIED, cited, generation=generation)
+
+    def _rank_sentences(self, question: str, passages: Sequence[RetrievedPassage]) -> List[List[Tuple[int, str, float]]]:
+        """Each passage's sentences as (position, sentence, similarity to the question), best first."""
+        split = [split_sentences(p.text) or [p.text] for p in passages]
+        vectors = self.encoder.encode([question] + [s for sentences in split for s in sentences])
+        question_vector, sentence_vectors = vectors[0], vectors[1:]
+        ranked, offset = [], 0
+        for sentences in split:
+            scores = sentence_vectors[offset : offset + len(sentences)] @ question_vector
+            offset += len(sentences)
+            order = np.argsort(-scores)
+            ranked.append([(int(i), sentences[int(i)], float(scores[int(i)])) for i in order])
+        return ranked
+
+    def _verify(self, answer: str, passages: Sequence[RetrievedPassage]) -> Tuple[Verdict, Tuple[RetrievedPassage, ...]]:
+        verdict = self.checker.check(answer, [p.text for p in passages])
+        if not verdict.supported:
+            return verdict, ()
+        # Cite the passages the answer is close to; the check passed, so there is at least one.
+        cited = tuple(p for p, s in zip(passages, verdict.similarities) if s >= self.settings.min_answer_similarity)
+        return verdict, cited
+
+    def _extractive(
+        self,
+        passage: RetrievedPassage,
+        ranked: Sequence[Tuple[int, str, float]],
+        reason: str,
+        detail: str = "",
+        generation: Optional[Generation] = None,
+    ) -> KnowledgeAnswer:
+        text = " ".join(_select(ranked, max_sentences=self.settings.extractive_sentences))
+        return KnowledgeAnswer(text, EXTRACTIVE, reason, (passage,), detail, generation)
+
+
+def _select(
+    ranked: Sequence[Tuple[int, str, float]], max_sentences: Optional[int] = None, max_words: Optional[int] = None
+) -> List[str]:
+    """The best sentences within the limits (always at least one), in the order the passage tells them."""
+    chosen: List[Tuple[int, str, float]] = []
+    words = 0
+    for item in ranked:
+        length = len(item[1].split())
+        if chosen and ((max_sentences and len(chosen) >= max_sentences) or (max_words and words + length > max_words)):
+            break
+        chosen.append(item)
+        words += length
+    return [sentence for _, sentence, _ in sorted(chosen)]

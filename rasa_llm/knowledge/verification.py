@@ -1,0 +1,223 @@
+"""Faithfulness checks for generated answers: only what the sources say may reach the customer.
+
+A generated answer is accepted only when
+- every fact in it appears in the retrieved passages: prices, percentages, durations (value and unit),
+  any other number, and every name (a run of capitalized words, e.g. "Ridgeline 3 Tent", "FedEx");
+- each of its sentences is grounded in one place: the numbers of the sentence all appear in one
+  source sentence that also holds most of its content words, so a true price cannot be attached to
+  the wrong product or shipping option;
+- it is close in meaning to at least one passage (cosine similarity of sentence embeddings);
+- it does not repeat the instructions.
+Links that the passages do not contain are removed before the check. Anything else is the caller's
+cue to answer extractively instead.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Set, Tuple
+
+from rasa_llm.knowledge.encoder import SentenceEncoder
+from rasa_llm.knowledge.prompt import QUOTE_CLOSE, QUOTE_OPEN, SYSTEM_PROMPT
+from rasa_llm.knowledge.text import (
+    POSSESSIVE,
+    TOKEN,
+    content_words,
+    find_urls,
+    normalize_whitespace,
+    numbers_to_digits,
+    split_sentences,
+)
+
+_NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_PRICE = re.compile(rf"\$\s?({_NUMBER})|({_NUMBER})\s?(?:usd|dollars?)\b", re.IGNORECASE)
+_PERCENT = re.compile(rf"({_NUMBER})\s?(?:%|percent\b)", re.IGNORECASE)
+_DURATION = re.compile(
+    rf"({_NUMBER})(?:\s?(?:-|–|—|to)\s?({_NUMBER}))?[\s-]+(?:business\s+|working\s+|calendar\s+)?"
+    r"(minute|hour|day|week|month|year)s?\b",
+    re.IGNORECASE,
+)
+_ANY_NUMBER = re.compile(_NUMBER)
+
+# Words that start names in the middle of a sentence without being part of them.
+_LEADING_WORDS = {"the", "a", "an", "our", "your", "this", "that", "these", "those", "yes", "no", "and", "or"}
+# Capitalized words an answer may use without a source: the shop's own name and the pronoun "I".
+_ALWAYS_ALLOWED = {"i", "i'm", "i'll", "i've", "i'd", "larkspur", "larkspur outfitters", "outfitters"}
+ECHO_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Verdict:
+    supported: bool
+    reason: str  # empty when supported; otherwise a short explanation for logs and benchmarks
+    similarities: Tuple[float, ...] = ()  # of the answer to each source, when computed
+
+
+def _number_value(text: str) -> str:
+    """A canonical form of a number: "1,200.00" and "1200" both give "1200"."""
+    value = format(float(text.replace(",", "").rstrip(".")), "f")
+    return value.rstrip("0").rstrip(".") if "." in value else value
+
+
+@dataclass(frozen=True)
+class Facts:
+    prices: Set[str]
+    percents: Set[str]
+    durations: Set[Tuple[str, str]]
+    numbers: Set[str]
+
+
+def extract_facts(text: str) -> Facts:
+    """Prices, percentages, durations and all other numbers mentioned in `text`."""
+    text = numbers_to_digits(text)
+    prices = {_number_value(a or b) for a, b in _PRICE.findall(text)}
+    percents = {_number_value(value) for value in _PERCENT.findall(text)}
+    durations = set()
+    for low, high, unit in _DURATION.findall(text):
+        for value in (low, high):
+            if value:
+                durations.add((_number_value(value), unit.lower()))
+    numbers = {_number_value(value) for value in _ANY_NUMBER.findall(text)}
+    return Facts(prices, percents, durations, numbers)
+
+
+def extract_names(text: str) -> List[str]:
+    """Runs of capitalized words, numbers allowed after the first ("Emberline 20 Sleeping Bag").
+
+    A lone capitalized word at the start of a sentence is only a sentence start and is skipped;
+    leading words such as "The" are dropped; punctuation ends a run ("Visa, Mastercard" is two names).
+    """
+    names: List[str] = []
+    for sentence in split_sentences(text):
+        runs: List[Tuple[int, List[str]]] = []
+        current: List[str] = []
+        start = 0
+        for position, token in enumerate(TOKEN.findall(sentence)):
+            if token[:1].isupper() or (current and token[:1].isdigit()):
+                if not current:
+                    start = position
+                current.append(POSSESSIVE.sub("", token))
+                if POSSESSIVE.search(token):  # "Larkspur's Headlamp 400": the owner is its own name
+                    runs.append((start, current))
+                    current = []
+            elif current:
+                runs.append((start, current))
+                current = []
+        if current:
+            runs.append((start, current))
+        for start, run in runs:
+            while run and run[0].lower() in _LEADING_WORDS:
+                run, start = run[1:], start + 1
+            if run and not (start == 0 and len(run) == 1):
+                names.append(" ".join(run))
+    return names
+
+
+def _mentions(haystack: str, phrase: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", haystack) is not None
+
+
+def strip_unknown_urls(answer: str, sources: Sequence[str]) -> str:
+    """The answer without links that no source contains (markdown links keep their label)."""
+    known = {url for source in sources for url in find_urls(source)}
+    for url in find_urls(answer):
+        if url in known:
+            continue
+        answer = re.sub(r"\[([^\]]*)\]\(\s*" + re.escape(url) + r"[^)]*\)", r"\1", answer)
+        answer = answer.replace(url, "")
+    answer = re.sub(r"\(\s*\)", "", answer)
+    return re.sub(r"\s+([.,;:!?])", r"\1", normalize_whitespace(answer))
+
+
+_PROMPT_MARKERS = re.compile(r"^\s*(?:customer|assistant|question|passages?|conversation)\b[^:]{0,20}:", re.IGNORECASE)
+
+
+def clean_generation(text: str, max_sentences: int) -> str:
+    """The answer part of raw model output: before any blank line or echoed prompt line, without
+    quote delimiters, cut to whole sentences."""
+    text = text.strip().split("\n\n")[0]
+    kept = []
+    for line in text.splitlines():
+        if _PROMPT_MARKERS.match(line):
+            break
+        kept.append(line)
+    text = normalize_whitespace(" ".join(kept).replace(QUOTE_OPEN, "").replace(QUOTE_CLOSE, ""))
+    sentences = split_sentences(text)
+    if len(sentences) > 1 and sentences[-1][-1:] not in ".!?":
+        sentences = sentences[:-1]  # cut off mid-sentence by the token limit
+    return " ".join(sentences[:max_sentences])
+
+
+class FaithfulnessChecker:
+    """Decides whether a generated answer says only what its sources say."""
+
+    def __init__(self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.7) -> None:
+        self.encoder = encoder
+        self.min_similarity = min_similarity
+        self.min_sentence_support = min_sentence_support
+        words = normalize_whitespace(SYSTEM_PROMPT.lower()).split()
+        self._instruction_ngrams = {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
+
+    def unsupported_fact(self, answer: str, sources: Sequence[str]) -> Optional[str]:
+        """The first fact of `answer` that no source supports, or None."""
+        source_text = " ".join(sources)
+        known = extract_facts(source_text)
+        facts = extract_facts(answer)
+        checks = [
+            ("price $", facts.prices - known.prices),
+            ("percentage %", facts.percents - known.percents),
+            ("duration ", {f"{value} {unit}s" for value, unit in facts.durations - known.durations}),
+            ("number ", facts.numbers - known.numbers),
+        ]
+        for label, missing in checks:
+            if missing:
+                return label + sorted(missing)[0]
+        haystack = normalize_whitespace(source_text).lower()
+        for name in extract_names(answer):
+            if name.lower() not in _ALWAYS_ALLOWED and not _mentions(haystack, name.lower()):
+                return f"name '{name}'"
+        return None
+
+    def ungrounded_sentence(self, answer: str, sources: Sequence[str]) -> Optional[str]:
+        """The first answer sentence that no single place of the sources supports, or None."""
+        windows = [
+            (extract_facts(sentence), content_words(sentence)) for source in sources for sentence in split_sentences(source)
+        ]
+        for sentence in split_sentences(answer):
+            words = content_words(sentence)
+            facts = extract_facts(sentence)
+            if not words:
+                continue
+            best = 0.0
+            for window_facts, window_words in windows:
+                if facts.numbers <= window_facts.numbers:
+                    best = max(best, len(words & window_words) / len(words))
+            if best < self.min_sentence_support:
+                return sentence
+        return None
+
+    def echoes_instructions(self, answer: str) -> bool:
+        words = normalize_whitespace(answer.lower()).split()
+        return any(tuple(words[i : i + ECHO_WORDS]) in self._instruction_ngrams for i in range(len(words)))
+
+    def similarities(self, answer: str, sources: Sequence[str]) -> Tuple[float, ...]:
+        """Cosine similarity of the answer to each source."""
+        vectors = self.encoder.encode([answer, *sources])
+        return tuple(float(score) for score in vectors[1:] @ vectors[0])
+
+    def check(self, answer: str, sources: Sequence[str]) -> Verdict:
+        if not answer:
+            return Verdict(False, "empty answer")
+        if self.echoes_instructions(answer):
+            return Verdict(False, "repeats the instructions")
+        unsupported = self.unsupported_fact(answer, sources)
+        if unsupported:
+            return Verdict(False, f"unsupported {unsupported}")
+        ungrounded = self.ungrounded_sentence(answer, sources)
+        if ungrounded:
+            return Verdict(False, f"ungrounded sentence '{ungrounded[:80]}'")
+        similarities = self.similarities(answer, sources)
+        best = max(similarities, default=0.0)
+        if best < self.min_similarity:
+            return Verdict(False, f"similarity {best:.2f} below {self.min_similarity:.2f}", similarities)
+        return Verdict(True, "", similarities)
