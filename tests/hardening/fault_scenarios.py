@@ -113,9 +113,10 @@ def action_server_down(stack: ControllableStack) -> Observation:
     return _stopped_service(stack, "action server down", "actions")
 
 
+# A Canadian postal code: a US one (5 digits) is also read as a bare order number.
 ADDRESS_ANSWERS = {
     "order_id": "ORD-10001", "email": "maria.garcia@example.com", "address_street": "7 Larch Court",
-    "address_city": "Boise", "address_postal_code": "83702", "address_country": "United States",
+    "address_city": "Vancouver", "address_postal_code": "V6B 1A1", "address_country": "Canada",
     "address_confirmed": "yes",
 }
 _KEPT_SLOTS = ("order_id", "email", "order_verified", "address_street", "address_city", "requested_slot")
@@ -145,7 +146,8 @@ def rasa_restart(stack: ControllableStack) -> Observation:
     )
 
 
-RETRY_ANSWERS = {"order_id": "ORD-10008", "email": "lukas.becker@example.com", "return_items": "all of them",
+# ORD-10008 also holds a gift card, which cannot be returned: only the pants go back.
+RETRY_ANSWERS = {"order_id": "ORD-10008", "email": "lukas.becker@example.com", "return_items": "the hiking pants",
                  "return_reason": "too small", "return_confirmed": "yes"}
 
 
