@@ -11,10 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import messages
+from actions import messages, normalize
 from actions.common import (
+    EMAIL,
     HANDOFF_REASON,
     HUMAN_OFFERED,
+    ORDER_ID,
     SENTIMENT,
     EventList,
     latest_intent,
@@ -95,13 +97,19 @@ class ValidateEveryTurn(ValidationAction):
       emptied at once, so it never colours a later turn.
     - An offer of a person stays open for one turn only: unless that turn accepts it, it is withdrawn,
       so a later "yes" (to something else) does not hand the conversation over.
+    - Order ids and emails are normalised whenever they are extracted (ORD-10003, lower-case email):
+      Rasa extracts slots again when a form starts, and a verified id must not turn back into the raw
+      "ord 10003" that was typed. Saying what is wrong with them is left to the verification form.
     """
+
+    def domain_slots(self, domain: DomainDict) -> list[str]:
+        # order_id and email also have form-only mappings, which hide them from the base class.
+        return [*super().domain_slots(domain), ORDER_ID, EMAIL]
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
-        # Order ids and emails are checked (and explained) by order_verification_form's validator.
-        return [SENTIMENT]
+        return [SENTIMENT, ORDER_ID, EMAIL]
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
         offer_was_open = bool(tracker.get_slot(HUMAN_OFFERED))
@@ -119,3 +127,13 @@ class ValidateEveryTurn(ValidationAction):
         # No buttons: the customer's request goes on right after this, and may ask its own question.
         dispatcher.utter_message(text=messages.NEGATIVE_SENTIMENT)
         return {SENTIMENT: None, HUMAN_OFFERED: True, HANDOFF_REASON: "customer sounded frustrated"}
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {ORDER_ID: normalize.order_id(value)}
+
+    def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {EMAIL: normalize.email(value)}

@@ -44,8 +44,14 @@ CANCEL_REASON_NOT_GIVEN = "not given"
 
 
 def _is_starting(tracker: Tracker, form: str) -> bool:
-    """True on the form's first run: the loop becomes active only with the events of that run."""
-    return (tracker.active_loop or {}).get("name") != form
+    """True on the form's first run: no user message since the form was activated. (Rasa already
+    marks the form active when it validates at activation, so `active_loop` cannot tell.)"""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            return True
+    return True
 
 
 def _inform_product(name: str) -> str:

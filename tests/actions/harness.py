@@ -71,20 +71,26 @@ def form_tracker(
     slots: dict[str, Any],
     candidates: dict[str, Any],
     *,
-    active: bool = True,
+    starting: bool = False,
     requested_slot: str | None = None,
     intent: str = "inform",
     text: str = "",
     entities: Iterable[tuple[str, str]] = (),
 ) -> Tracker:
-    """What Rasa's FormAction hands the form's validator: slot candidates as the tracker's last events."""
+    """What Rasa's FormAction hands the form's validator: the form already marked active (also at
+    activation), then the requested slot, the form's own run and the slot candidates as last events.
+    `starting`: the form's first run, with no user message since its activation."""
     all_slots = {**slots, **candidates, "requested_slot": requested_slot}
-    events = [{"event": "action", "name": form}] + [
-        {"event": "slot", "name": name, "value": value} for name, value in candidates.items()
+    history = [{"event": "active_loop", "name": form}]
+    if not starting:
+        history.append({"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}})
+    events = [
+        *history,
+        {"event": "slot", "name": "requested_slot", "value": requested_slot},
+        {"event": "action", "name": form},
+        *({"event": "slot", "name": name, "value": value} for name, value in candidates.items()),
     ]
-    return tracker(
-        all_slots, intent=intent, text=text, entities=entities, events=events, active_loop=form if active else None
-    )
+    return tracker(all_slots, intent=intent, text=text, entities=entities, events=events, active_loop=form)
 
 
 def run(action: Action, current: Tracker) -> Result:

@@ -94,3 +94,13 @@ def test_an_open_offer_is_withdrawn_unless_accepted() -> None:
     assert moved_on.slots() == {"human_offered": None}
     accepted = run(ValidateEveryTurn(), tracker({"human_offered": True}, intent="affirm"))
     assert "human_offered" not in accepted.slots()
+
+
+def test_order_ids_and_emails_are_normalised_whenever_extracted() -> None:
+    events = [
+        {"event": "slot", "name": "order_id", "value": "ord 10003"},
+        {"event": "slot", "name": "email", "value": "John.Smith@Example.com"},
+    ]
+    current = tracker({"order_id": "ord 10003", "email": "John.Smith@Example.com"}, events=events, active_loop="cancel_order_form")
+    result = run(ValidateEveryTurn(), current)
+    assert result.slots() == {"order_id": "ORD-10003", "email": "john.smith@example.com"}

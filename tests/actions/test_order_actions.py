@@ -99,7 +99,7 @@ def test_declined_cancel_changes_nothing(fresh_api) -> None:
 def test_cancel_form_refuses_a_shipped_order_as_it_starts(api) -> None:
     result = run(
         ValidateCancelOrderForm(),
-        form_tracker("cancel_order_form", verified("ORD-10002", MARIA, order_status="shipped"), {}, active=False),
+        form_tracker("cancel_order_form", verified("ORD-10002", MARIA, order_status="shipped"), {}, starting=True),
     )
     assert "already shipped" in result.text and "return it within 30 days" in result.text
     assert result.slots() == {"requested_slot": None}
@@ -156,7 +156,7 @@ def test_address_form_validates_each_field(api) -> None:
 def test_address_form_refuses_a_shipped_order_as_it_starts(api) -> None:
     result = run(
         ValidateAddressChangeForm(),
-        form_tracker("address_change_form", verified("ORD-10002", MARIA, order_status="shipped"), {}, active=False),
+        form_tracker("address_change_form", verified("ORD-10002", MARIA, order_status="shipped"), {}, starting=True),
     )
     assert "already shipped" in result.text
     assert result.slots() == {"requested_slot": None}
@@ -168,7 +168,7 @@ def test_address_form_refuses_a_shipped_order_as_it_starts(api) -> None:
 def test_return_form_refuses_an_order_past_the_return_window(api) -> None:
     result = run(
         ValidateReturnForm(),
-        form_tracker("return_form", verified("ORD-10004", JOHN, order_status="delivered"), {}, active=False),
+        form_tracker("return_form", verified("ORD-10004", JOHN, order_status="delivered"), {}, starting=True),
     )
     assert "30-day return window for ord-10004 closed" in result.text
     assert result.slots() == {"requested_slot": None}
@@ -288,3 +288,15 @@ def test_invoice_of_an_unshipped_order_comes_with_the_shipping_confirmation(api)
     result = run(ActionResendInvoice(), tracker(verified("ORD-10001", MARIA)))
     assert "as soon as the order ships" in result.text
     assert "human_offered" not in result.slots()
+
+
+def test_cancel_form_checks_the_order_only_as_it_starts(api) -> None:
+    result = run(
+        ValidateCancelOrderForm(),
+        form_tracker(
+            "cancel_order_form", verified("ORD-10002", MARIA, order_status="shipped"),
+            {"cancel_reason": "found it cheaper"}, requested_slot="cancel_reason",
+        ),
+    )
+    assert result.slots()["cancel_reason"] == "found it cheaper"
+    assert "already shipped" not in result.text

@@ -23,7 +23,7 @@ def test_matching_order_and_email_verify_the_order(api) -> None:
 def test_order_id_and_email_given_up_front_are_normalised_and_verified(api) -> None:
     result = run(
         VALIDATOR,
-        form_tracker(FORM, {}, {"order_id": "#10003", "email": "john.smith@example.com"}, active=False),
+        form_tracker(FORM, {}, {"order_id": "#10003", "email": "john.smith@example.com"}, starting=True),
     )
     assert result.slots()["order_id"] == "ORD-10003"
     assert result.slots()["order_verified"] is True
