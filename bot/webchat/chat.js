@@ -168,13 +168,19 @@
     sendButton.disabled = !sessionReady;
   }
 
+  function handedOver() {
+    // After a handoff the bot stays silent and a person answers in their own time: no typing
+    // indicator, no "no reply yet" warning.
+    return transcript.some((entry) => entry.kind === "handoff");
+  }
+
   function send(message, shownText) {
     const text = message.trim();
     if (!text || !sessionReady) return;
     clearSuggestions();
     addEntry({ kind: "user", text: shownText || text });
     socket.emit("user_uttered", { message: text, session_id: sessionId });
-    setTyping(true);
+    if (!handedOver()) setTyping(true);
   }
 
   function lastBotEntry() {

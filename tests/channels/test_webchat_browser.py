@@ -29,7 +29,7 @@ def page(channels_stack):
         context = browser.new_context(viewport=PHONE)
         page = context.new_page()
         errors = []
-        page.on("pageerror", errors.append)
+        page.on("pageerror", lambda error: errors.append(error))
         yield page
         browser.close()
         assert not errors, f"JavaScript errors on the page: {errors}"
@@ -89,3 +89,21 @@ def test_order_tracking_conversation_survives_a_reload(channels_stack, page: Pag
 
     page.set_viewport_size({"width": 1100, "height": 800})
     page.screenshot(path=str(artifacts / "webchat_desktop.png"))
+
+
+def test_suggested_replies_work_from_the_keyboard(channels_stack, page: Page, domain_texts):
+    page.goto(channels_stack.webchat_url)
+    expect(page.get_by_role("status").filter(has_text="Connected")).to_be_visible(timeout=30_000)
+
+    say(page, "hello")
+    suggestions = page.get_by_role("group", name="Suggested replies")
+    expect(suggestions.get_by_role("button")).to_have_count(3)
+    bot_messages = page.locator(".msg--bot")
+    before = bot_messages.count()
+    suggestions.get_by_role("button", name="Track an order").press("Enter")
+
+    expect(page.locator(".msg--user").last).to_have_text("You: Track an order")
+    expect(suggestions).to_have_count(0)  # answered suggestions go away
+    expect(page.get_by_label("Your message")).to_be_focused()
+    expect(bot_messages).not_to_have_count(before, timeout=REPLY_TIMEOUT_MS)
+    assert bot_messages.last.locator(".msg__text").inner_text() in domain_texts("utter_ask_order_id")
