@@ -6,26 +6,21 @@ Screenshots are left in tests/artifacts/ for a person to look at.
 """
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import requests
 from playwright.sync_api import Page, expect, sync_playwright
 
+from tests.channels.browser import PHONE, launch
+
 ORDER_ID = "ORD-10002"
 EMAIL = "maria.garcia@example.com"
-PHONE = {"width": 375, "height": 740}
 REPLY_TIMEOUT_MS = 90_000
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture()
 def page(channels_stack):
-    if CHROMIUM is None:
-        pytest.fail("Chromium is not installed: run `bash bot/setup_test_deps.sh`")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        browser = launch(playwright)
         context = browser.new_context(viewport=PHONE)
         page = context.new_page()
         errors = []
