@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.channels.credentials import write_run_credentials
 from bot.processes import ManagedProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,12 +137,20 @@ def backend_processes(settings: StackSettings, root: Path = ROOT) -> list[Manage
     ]
 
 
+def write_credentials(settings: StackSettings, root: Path = ROOT) -> Path:
+    """credentials.yml less the channels whose secrets are unset (Slack without its tokens)."""
+    path = settings.run_dir / "credentials.yml"
+    for channel, missing in write_run_credentials(root / "credentials.yml", path).items():
+        print(f"stack: channel {channel} is off until {', '.join(missing)} is set", flush=True)
+    return path
+
+
 def rasa_server(settings: StackSettings, model: Path, endpoints: Path, root: Path = ROOT) -> ManagedProcess:
-    """Rasa's HTTP server with the REST, socket.io and Slack channels of credentials.yml."""
+    """Rasa's HTTP server with the REST, socket.io and (when configured) Slack channels."""
     return ManagedProcess(
         "rasa",
         [PYTHON, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(endpoints),
-         "--credentials", str(root / "credentials.yml"), "--port", str(settings.rasa_port),
+         "--credentials", str(write_credentials(settings, root)), "--port", str(settings.rasa_port),
          "--interface", "127.0.0.1", "--enable-api", "--auth-token", settings.rasa_token, "--cors", "*"],
         f"{settings.rasa_url}/", settings.run_dir / "logs" / "rasa.log",
         env=settings.service_env(), cwd=root,
