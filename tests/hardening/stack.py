@@ -13,7 +13,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.channels.credentials import write_run_credentials
 from bot.processes import ManagedProcess, free_port
 from bot.stack import (
     ROOT,
@@ -39,12 +38,8 @@ def with_redacted_logs(process: ManagedProcess) -> ManagedProcess:
 
 
 def rasa_instance(settings: StackSettings, model: Path, endpoints: Path, name: str = "rasa") -> ManagedProcess:
-    """A Rasa server as the launcher starts it, plus redacted debug logs in `<name>.log`, with only
-    the channels whose secrets are set (Rasa refuses to start on an unset `${VAR}`)."""
+    """A Rasa server as the launcher starts it, plus redacted debug logs in `<name>.log`."""
     process = with_redacted_logs(rasa_server(settings, model, endpoints))
-    credentials = settings.run_dir / "credentials.yml"
-    write_run_credentials(ROOT / "credentials.yml", credentials)
-    process.command[process.command.index("--credentials") + 1] = str(credentials)
     process.command.append("--debug")
     process.name = name
     process.log_path = settings.run_dir / "logs" / f"{name}.log"
