@@ -26,6 +26,8 @@ setup:
 test:
 	bash bot/setup.sh dev
 	bash bot/setup_test_deps.sh
+	bash bot/setup_hardening_deps.sh
+	$(PY) -m bot.stack train
 	$(PY) -m pytest
 
 lint:

@@ -151,7 +151,7 @@ def rasa_server(settings: StackSettings, model: Path, endpoints: Path, root: Pat
         "rasa",
         [PYTHON, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(endpoints),
          "--credentials", str(write_credentials(settings, root)), "--port", str(settings.rasa_port),
-         "--interface", "127.0.0.1", "--enable-api", "--auth-token", settings.rasa_token, "--cors", "*"],
+         "--interface", "127.0.0.1", "--enable-api", "--auth-token", settings.rasa_token],
         f"{settings.rasa_url}/", settings.run_dir / "logs" / "rasa.log",
         env=settings.service_env(), cwd=root,
     )
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         services = [start_in(stack, process) for process in backend_processes(settings)]
         if args.mode == "shell":
             shell = [PYTHON, "-m", "rasa", "shell", "--model", str(model), "--endpoints", str(endpoints),
-                     "--port", str(settings.rasa_port)]
+                     "--credentials", str(write_credentials(settings)), "--port", str(settings.rasa_port)]
             return subprocess.run(shell, env={**os.environ, **settings.service_env()}).returncode
         services.append(start_in(stack, rasa_server(settings, model, endpoints)))
         services.append(start_in(stack, webchat_server(settings)))
