@@ -74,7 +74,11 @@ class ActionHandoff(Action):
         except ShopApiError:
             dispatcher.utter_message(text=messages.HANDOFF_FAILED)
             return closing
-        dispatcher.utter_message(text=messages.handed_over(str(handoff.get("handoff_id"))))
+        handoff_id = str(handoff.get("handoff_id"))
+        # The web chat shows its "a person takes over" notice on this payload (bot/webchat/chat.js).
+        dispatcher.utter_message(
+            text=messages.handed_over(handoff_id), json_message={"handoff": True, "handoff_id": handoff_id}
+        )
         return [*closing, ConversationPaused()]
 
 

@@ -28,6 +28,8 @@ def test_handoff_is_recorded_with_the_transcript_and_pauses_the_bot(fresh_api) -
     )
     result = run(ActionHandoff(), current)
     assert "passed our conversation to a person" in result.text and "ho-" in result.text
+    notice = result.messages[-1]["custom"]  # what the web chat shows its handoff notice on
+    assert notice["handoff"] is True and notice["handoff_id"].lower() in result.text
     assert result.event_types()[-1] == "pause"
     assert any(event["event"] == "active_loop" and event["name"] is None for event in result.events)
     assert result.slots()["human_offered"] is None
