@@ -28,7 +28,7 @@ _STOPWORDS = frozenset(
     "could will would should may might must not no yes so than then there here what which who when where why "
     "how all any each some more most other such only own same too very just also about into over after before "
     "up out off again once because both few nor don't can't won't isn't aren't i'm you're we're it's that's "
-    "there's you'll we'll i'll you've we've".split()
+    "there's you'll we'll i'll you've we've cannot".split()
 )
 URL_PATTERN = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"']+", re.IGNORECASE)
 
@@ -63,12 +63,31 @@ def numbers_to_digits(text: str) -> str:
     return _NUMBER_WORDS.sub(replace, text)
 
 
+def _stem(word: str) -> str:
+    """A crude suffix strip, applied alike to both sides of every comparison: "shipped", "shipping"
+    and "ships" all become "ship", "changed" and "change" both "chang"."""
+    for suffix, min_length in (("ing", 6), ("ed", 5), ("es", 5), ("s", 4)):
+        if len(word) >= min_length and word.endswith(suffix) and not word.endswith("ss"):
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]
+    return word.rstrip("e") if len(word) > 3 else word
+
+
 def content_words(text: str) -> Set[str]:
-    """Lower-case words that carry meaning (no stopwords), with a plural "s" removed."""
+    """Lower-case, crudely stemmed words that carry meaning (no stopwords, no punctuation)."""
     words = set()
     for token in TOKEN.findall(numbers_to_digits(text).lower()):
         token = POSSESSIVE.sub("", token)
-        if not token[:1].isalnum() or token in _STOPWORDS:
-            continue
-        words.add(token[:-1] if len(token) > 3 and token.endswith("s") and not token.endswith("ss") else token)
+        if token[:1].isalnum() and token not in _STOPWORDS:
+            words.add(_stem(token) if token[:1].isalpha() else token)
     return words
+
+
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot|nothing|none|neither|nor|without)\b|n['’]t\b", re.IGNORECASE)
+
+
+def is_negated(sentence: str) -> bool:
+    """Whether a sentence says that something is not so ("cannot be returned", "isn't free")."""
+    return _NEGATION.search(sentence) is not None

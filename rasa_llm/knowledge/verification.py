@@ -3,9 +3,10 @@
 A generated answer is accepted only when
 - every fact in it appears in the retrieved passages: prices, percentages, durations (value and unit),
   any other number, and every name (a run of capitalized words, e.g. "Ridgeline 3 Tent", "FedEx");
-- each of its sentences is grounded in one place: the numbers of the sentence all appear in one
-  source sentence that also holds most of its content words, so a true price cannot be attached to
-  the wrong product or shipping option;
+- each of its sentences is grounded in one place: one source sentence holds all its numbers and most
+  of its content words (for a sentence with numbers: every content word the sources use anywhere),
+  so a true price cannot be attached to the wrong product or shipping option, and with the same
+  negation (a small model readily turns "cannot be cancelled" into "you can cancel");
 - it is close in meaning to at least one passage (cosine similarity of sentence embeddings);
 - it does not repeat the instructions.
 Links that the passages do not contain are removed before the check. Anything else is the caller's
@@ -18,12 +19,13 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Set, Tuple
 
 from rasa_llm.knowledge.encoder import SentenceEncoder
-from rasa_llm.knowledge.prompt import QUOTE_CLOSE, QUOTE_OPEN, SYSTEM_PROMPT
+from rasa_llm.knowledge.prompt import SYSTEM_PROMPT, UNKNOWN_RULE
 from rasa_llm.knowledge.text import (
     POSSESSIVE,
     TOKEN,
     content_words,
     find_urls,
+    is_negated,
     normalize_whitespace,
     numbers_to_digits,
     split_sentences,
@@ -133,15 +135,15 @@ _PROMPT_MARKERS = re.compile(r"^\s*(?:customer|assistant|question|passages?|conv
 
 
 def clean_generation(text: str, max_sentences: int) -> str:
-    """The answer part of raw model output: before any blank line or echoed prompt line, without
-    quote delimiters, cut to whole sentences."""
+    """The answer part of raw model output: before any blank line or echoed prompt line, cut to
+    whole sentences."""
     text = text.strip().split("\n\n")[0]
     kept = []
     for line in text.splitlines():
         if _PROMPT_MARKERS.match(line):
             break
         kept.append(line)
-    text = normalize_whitespace(" ".join(kept).replace(QUOTE_OPEN, "").replace(QUOTE_CLOSE, ""))
+    text = normalize_whitespace(" ".join(kept))
     sentences = split_sentences(text)
     if len(sentences) > 1 and sentences[-1][-1:] not in ".!?":
         sentences = sentences[:-1]  # cut off mid-sentence by the token limit
@@ -151,11 +153,11 @@ def clean_generation(text: str, max_sentences: int) -> str:
 class FaithfulnessChecker:
     """Decides whether a generated answer says only what its sources say."""
 
-    def __init__(self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.7) -> None:
+    def __init__(self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.6) -> None:
         self.encoder = encoder
         self.min_similarity = min_similarity
         self.min_sentence_support = min_sentence_support
-        words = normalize_whitespace(SYSTEM_PROMPT.lower()).split()
+        words = normalize_whitespace(f"{SYSTEM_PROMPT} {UNKNOWN_RULE}".lower()).split()
         self._instruction_ngrams = {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
 
     def unsupported_fact(self, answer: str, sources: Sequence[str]) -> Optional[str]:
@@ -179,20 +181,32 @@ class FaithfulnessChecker:
         return None
 
     def ungrounded_sentence(self, answer: str, sources: Sequence[str]) -> Optional[str]:
-        """The first answer sentence that no single place of the sources supports, or None."""
-        windows = [
-            (extract_facts(sentence), content_words(sentence)) for source in sources for sentence in split_sentences(source)
+        """The first answer sentence that the sources do not support, or None.
+
+        A source sentence supports an answer sentence when it holds all its numbers and at least
+        `min_sentence_support` of its content words; for an answer sentence with numbers, also every
+        content word that the sources use anywhere ("Standard delivery costs $19.95" takes "$19.95"
+        from the next-day sentence and "standard" from another: how small models mix up facts).
+        Every supporting sentence must agree with the answer on negation: "you can cancel a shipped
+        order" is rejected by "an order that has shipped cannot be cancelled".
+        """
+        sentences = [
+            (extract_facts(s).numbers, content_words(s), is_negated(s)) for source in sources for s in split_sentences(source)
         ]
+        vocabulary = set().union(*(words for _, words, _ in sentences)) if sentences else set()
         for sentence in split_sentences(answer):
             words = content_words(sentence)
-            facts = extract_facts(sentence)
             if not words:
                 continue
-            best = 0.0
-            for window_facts, window_words in windows:
-                if facts.numbers <= window_facts.numbers:
-                    best = max(best, len(words & window_words) / len(words))
-            if best < self.min_sentence_support:
+            numbers = extract_facts(sentence).numbers
+            support = [
+                negated
+                for source_numbers, source_words, negated in sentences
+                if numbers <= source_numbers
+                and len(words & source_words) / len(words) >= self.min_sentence_support
+                and not (numbers and (words & vocabulary) - source_words)
+            ]
+            if not support or any(negated != is_negated(sentence) for negated in support):
                 return sentence
         return None
 
