@@ -140,9 +140,9 @@ def postgres_server(log_dir: Path) -> Iterator[PostgresServer]:
 class RedisServer:
     port: int
 
-    def lock_store(self) -> dict:
-        """Rasa's endpoints.yml `lock_store` entry."""
-        return {"type": "redis", "url": "127.0.0.1", "port": self.port, "db": 1}
+    def lock_store(self, store_type: str = "redis") -> dict:
+        """Rasa's endpoints.yml `lock_store` entry (`redis` is Rasa's own RedisLockStore)."""
+        return {"type": store_type, "url": "127.0.0.1", "port": self.port, "db": 1}
 
 
 @contextmanager

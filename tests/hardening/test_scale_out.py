@@ -1,5 +1,9 @@
 """Two Rasa instances, as behind a load balancer: a conversation alternating between them stays one
-conversation, because they share the tracker store (PostgreSQL) and the lock store (Redis)."""
+conversation, because they share the tracker store (PostgreSQL) and the lock store (Redis).
+
+The lock store is rasa_llm's AtomicRedisLockStore: with Rasa's own RedisLockStore, two messages of
+one conversation reaching both instances at once were both let through and one turn was lost
+(see rasa_llm/redis_lock_store.py and tests/hardening/test_redis_lock_store.py)."""
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
@@ -29,7 +33,8 @@ def two_instances(controllable_stack, tmp_path_factory):
         postgres = stack.enter_context(postgres_server(run_dir))
         redis = stack.enter_context(redis_server(run_dir))
         endpoints = yaml.safe_load(controllable_stack.endpoints.read_text())
-        endpoints.update(tracker_store=postgres.tracker_store(), lock_store=redis.lock_store())
+        endpoints.update(tracker_store=postgres.tracker_store(),
+                         lock_store=redis.lock_store("rasa_llm.redis_lock_store.AtomicRedisLockStore"))
         endpoints_path = run_dir / "endpoints.yml"
         endpoints_path.write_text(yaml.safe_dump(endpoints))
         instances = []
