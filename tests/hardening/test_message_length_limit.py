@@ -1,0 +1,37 @@
+"""MessageLengthLimit: the NLU pipeline never reads more than `max_characters` of a message."""
+import pytest
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from rasa_llm.message_length_limit import MessageLengthLimit, cut_text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("where is my order", "where is my order"),
+        ("where is my orders now", "where is my orders"),  # cut at a space in the last tenth
+        ("where is my order now", "where is my order no"),  # the last space is further back: hard cut
+        ("x" * 30, "x" * 20),  # no space near the end: cut hard
+        ("", ""),
+    ],
+)
+def test_cut_text(text, expected):
+    assert cut_text(text, 20) == expected
+
+
+def test_the_pipeline_reads_the_cut_text_and_short_messages_pass_unchanged():
+    limit = MessageLengthLimit(max_characters=50)
+    long, short = Message(data={TEXT: "where is my order? " * 5000}), Message(data={TEXT: "hi"})
+
+    limit.process([long, short])
+
+    assert len(long.get(TEXT)) <= 50 and long.get(TEXT).startswith("where is my order?")
+    assert short.get(TEXT) == "hi"
+
+
+@pytest.mark.parametrize("value", [0, -5, "2000"])
+def test_a_wrong_limit_is_a_configuration_error(value):
+    with pytest.raises(InvalidConfigException, match="max_characters"):
+        MessageLengthLimit(max_characters=value)
