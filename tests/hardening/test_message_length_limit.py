@@ -1,5 +1,8 @@
 """MessageLengthLimit: the NLU pipeline never reads more than `max_characters` of a message."""
+from pathlib import Path
+
 import pytest
+import yaml
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -35,3 +38,9 @@ def test_the_pipeline_reads_the_cut_text_and_short_messages_pass_unchanged():
 def test_a_wrong_limit_is_a_configuration_error(value):
     with pytest.raises(InvalidConfigException, match="max_characters"):
         MessageLengthLimit(max_characters=value)
+
+
+def test_the_reference_bot_limits_the_length_before_anything_else_reads_the_text():
+    pipeline = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yml").read_text())["pipeline"]
+
+    assert pipeline[0]["name"].endswith("MessageLengthLimit")

@@ -104,10 +104,13 @@ def test_the_reference_bot_guards_its_pipeline_and_allows_its_buttons():
     pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
 
-    guards = [step for step in pipeline if step["name"].endswith("SlashCommandGuard")]
-    assert pipeline[0] in guards, "SlashCommandGuard must be the first step of config.yml's pipeline"
-    allowed_intents = frozenset(guards[0].get("allowed_intents", []))
-    allowed_entities = frozenset(guards[0].get("allowed_entities", []))
+    names = [step["name"].rsplit(".", 1)[-1] for step in pipeline]
+    assert "SlashCommandGuard" in names, "config.yml's pipeline has no SlashCommandGuard"
+    guard = pipeline[names.index("SlashCommandGuard")]
+    # Before it, only the length limit: every other component would read the injected command.
+    assert set(names[: names.index("SlashCommandGuard")]) <= {"MessageLengthLimit"}
+    allowed_intents = frozenset(guard.get("allowed_intents", []))
+    allowed_entities = frozenset(guard.get("allowed_entities", []))
     for payload in _button_payloads(domain.get("responses", {})):
         assert guard_slash_command(payload, allowed_intents, allowed_entities) == payload, (
             f"button payload {payload!r} would be rewritten: list its intent in allowed_intents "
