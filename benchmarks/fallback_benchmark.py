@@ -24,9 +24,10 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 for variable, value in {"USE_TF": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                         "RASA_TELEMETRY_ENABLED": "false", "OMP_WAIT_POLICY": "PASSIVE"}.items():
@@ -58,9 +59,9 @@ DEFAULT_KNOWLEDGE = ROOT / "data" / "knowledge"
 class Question:
     text: str
     category: str  # answerable | unanswerable | injection
-    passages: List[str] = field(default_factory=list)
-    facts: List[str] = field(default_factory=list)
-    forbidden: List[str] = field(default_factory=list)
+    passages: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
     kind: str = ""
 
 
@@ -69,10 +70,10 @@ class Outcome:
     question: Question
     answer: KnowledgeAnswer
     seconds: float
-    retrieved: List[str]
+    retrieved: list[str]
 
 
-def load_questions(path: Path) -> List[Question]:
+def load_questions(path: Path) -> list[Question]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     questions = []
     for category in ("answerable", "unanswerable", "injection"):
@@ -85,8 +86,8 @@ def load_questions(path: Path) -> List[Question]:
     return questions
 
 
-def load_config(endpoints: Optional[Path], overrides: Sequence[str]) -> KnowledgeAnswerConfig:
-    values: Dict[str, Any] = {}
+def load_config(endpoints: Path | None, overrides: Sequence[str]) -> KnowledgeAnswerConfig:
+    values: dict[str, Any] = {}
     if endpoints:
         nlg = (yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}).get("nlg") or {}
         values = {key: value for key, value in nlg.items() if key != "type"}
@@ -111,7 +112,7 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-async def run_system(responder: Any, index: KnowledgeIndex, questions: Sequence[Question], k: int) -> List[Outcome]:
+async def run_system(responder: Any, index: KnowledgeIndex, questions: Sequence[Question], k: int) -> list[Outcome]:
     outcomes = []
     for number, question in enumerate(questions, start=1):
         started = time.perf_counter()
@@ -125,7 +126,7 @@ async def run_system(responder: Any, index: KnowledgeIndex, questions: Sequence[
     return outcomes
 
 
-def baseline(index: KnowledgeIndex, encoder: Any, questions: Sequence[Question], k: int) -> List[Outcome]:
+def baseline(index: KnowledgeIndex, encoder: Any, questions: Sequence[Question], k: int) -> list[Outcome]:
     outcomes = []
     for question in questions:
         started = time.perf_counter()
@@ -137,7 +138,7 @@ def baseline(index: KnowledgeIndex, encoder: Any, questions: Sequence[Question],
     return outcomes
 
 
-def report(name: str, outcomes: Sequence[Outcome], checker: FaithfulnessChecker) -> Dict[str, str]:
+def report(name: str, outcomes: Sequence[Outcome], checker: FaithfulnessChecker) -> dict[str, str]:
     answered = [o for o in outcomes if o.answer.mode != ABSTAINED]
     faithful = [o for o in answered if checker.unsupported_fact(o.answer.text, [s.text for s in o.answer.sources]) is None]
     answerable = [o for o in outcomes if o.question.category == "answerable"]
@@ -172,7 +173,7 @@ def report(name: str, outcomes: Sequence[Outcome], checker: FaithfulnessChecker)
     }
 
 
-def generation_report(outcomes: Sequence[Outcome], checker: FaithfulnessChecker) -> List[str]:
+def generation_report(outcomes: Sequence[Outcome], checker: FaithfulnessChecker) -> list[str]:
     generations = [o for o in outcomes if o.answer.generation is not None]
     if not generations:
         return ["no generations"]
@@ -184,7 +185,7 @@ def generation_report(outcomes: Sequence[Outcome], checker: FaithfulnessChecker)
         if checker.unsupported_fact(o.answer.generation.text, [s.text for s in o.answer.sources]) is None
     ]
     generated_latency = [o.seconds for o in generations]
-    reasons: Dict[str, int] = {}
+    reasons: dict[str, int] = {}
     for o in generations:
         if o.answer.mode != GENERATED:
             key = o.answer.detail.split(" '")[0].split(" $")[0]

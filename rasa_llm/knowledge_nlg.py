@@ -24,7 +24,7 @@ and other conversations are answered meanwhile.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -54,7 +54,7 @@ DEFAULT_ABSTAIN_TEXT = "Sorry, I don't know that one. Would you like to talk to 
 class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
     """Templated responses, with knowledge-base answers for the fallback response."""
 
-    def __init__(self, endpoint_config: EndpointConfig, domain: Optional[Domain] = None, **kwargs: Any) -> None:
+    def __init__(self, endpoint_config: EndpointConfig, domain: Domain | None = None, **kwargs: Any) -> None:
         # Rasa's Agent refreshes `responses` whenever it loads a model (it checks for this base class).
         super().__init__(domain.responses if domain else {})
         settings = dict(endpoint_config.kwargs)
@@ -66,11 +66,11 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
 
     async def generate(
         self,
-        utter_action: Text,
+        utter_action: str,
         tracker: DialogueStateTracker,
-        output_channel: Text,
+        output_channel: str,
         **kwargs: Any,
-    ) -> Optional[Dict[Text, Any]]:
+    ) -> dict[str, Any] | None:
         if utter_action != self.config.response:
             return await super().generate(utter_action, tracker, output_channel, **kwargs)
         question = (tracker.latest_message.text or "") if tracker.latest_message else ""
@@ -82,7 +82,7 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
         logger.debug(f"Knowledge answer: mode={answer.mode} reason={answer.reason} {answer.detail}")
         return await self._message(answer, tracker, output_channel, **kwargs)
 
-    def _passages(self, tracker: DialogueStateTracker) -> List[RetrievedPassage]:
+    def _passages(self, tracker: DialogueStateTracker) -> list[RetrievedPassage]:
         knowledge = tracker.latest_message.parse_data.get(KNOWLEDGE) if tracker.latest_message else None
         if not isinstance(knowledge, dict):
             if not self._warned_no_knowledge:
@@ -100,10 +100,10 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
                 logger.warning("Skipping a malformed knowledge passage in the parse data.")
         return passages
 
-    def _history(self, tracker: DialogueStateTracker) -> List[Turn]:
+    def _history(self, tracker: DialogueStateTracker) -> list[Turn]:
         """The turns before the latest user message, oldest first."""
         wanted = 2 * self.config.responder.history_turns
-        turns: List[Turn] = []
+        turns: list[Turn] = []
         skipped_latest = False
         for event in reversed(tracker.events):
             if len(turns) >= wanted:
@@ -118,8 +118,8 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
         return list(reversed(turns))
 
     async def _message(
-        self, answer: KnowledgeAnswer, tracker: DialogueStateTracker, output_channel: Text, **kwargs: Any
-    ) -> Dict[Text, Any]:
+        self, answer: KnowledgeAnswer, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any]:
         custom = {"sources": answer.citations(), "mode": answer.mode}
         if answer.mode != ABSTAINED:
             return {"text": answer.text, "custom": custom}

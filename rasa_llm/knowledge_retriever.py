@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -43,7 +43,7 @@ class KnowledgeRetriever(GraphComponent):
     """Retrieves knowledge-base passages for each message."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             # Folder (or single file) of Markdown passages and the products.yml catalogue.
             "knowledge_path": DEFAULT_KNOWLEDGE_PATH,
@@ -61,18 +61,18 @@ class KnowledgeRetriever(GraphComponent):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["onnxruntime", "tokenizers"]
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         if int(config["top_k"]) < 1 or int(config["max_chunk_words"]) < 10:
             raise ValueError("KnowledgeRetriever needs top_k >= 1 and max_chunk_words >= 10.")
         if config["encoder_backend"] not in BACKENDS:
             raise ValueError(f"KnowledgeRetriever: encoder_backend must be one of {', '.join(BACKENDS)}.")
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         # The knowledge base is read from disk, not passed through the graph: without this, Rasa
         # would reuse a cached index after the passages changed.
         path = Path(config.get("knowledge_path") or DEFAULT_KNOWLEDGE_PATH)
@@ -80,26 +80,26 @@ class KnowledgeRetriever(GraphComponent):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        index: Optional[KnowledgeIndex] = None,
+        index: KnowledgeIndex | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self.validate_config(self.config)
         self._model_storage = model_storage
         self._resource = resource
         self._index = index
-        self._encoder: Optional[SentenceEncoder] = None
+        self._encoder: SentenceEncoder | None = None
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "KnowledgeRetriever":
+    ) -> KnowledgeRetriever:
         return cls(config, model_storage, resource)
 
     @property
@@ -124,12 +124,12 @@ class KnowledgeRetriever(GraphComponent):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "KnowledgeRetriever":
+    ) -> KnowledgeRetriever:
         component = cls(config, model_storage, resource)
         try:
             with model_storage.read_from(resource) as folder:
@@ -147,13 +147,13 @@ class KnowledgeRetriever(GraphComponent):
         component._index = index
         return component
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Add the best passages for each message's text as `knowledge`."""
         if self._index is None:
             return messages
         texts = [message.get(TEXT) or "" for message in messages]
         vectors = self.encoder.encode(texts)
-        for message, text, vector in zip(messages, texts, vectors):
+        for message, text, vector in zip(messages, texts, vectors, strict=True):
             hits = self._index.search(vector, int(self.config["top_k"]), text) if text.strip() else []
             message.set(
                 KNOWLEDGE,

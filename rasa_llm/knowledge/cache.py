@@ -11,8 +11,8 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ CACHE_ENV_VAR = "RASA_LLM_CACHE_DIR"
 _CHUNK = 1 << 20
 
 
-def cache_root(configured: Optional[str] = None) -> Path:
+def cache_root(configured: str | None = None) -> Path:
     """The configured folder, else $RASA_LLM_CACHE_DIR, else ~/.cache/rasa_llm."""
     if configured:
         return Path(configured).expanduser()

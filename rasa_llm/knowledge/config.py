@@ -5,8 +5,9 @@ Kept free of Rasa so the benchmark and the tests build exactly what the bot buil
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any
 
 from rasa_llm.knowledge.encoder import BACKENDS as ENCODER_BACKENDS
 from rasa_llm.knowledge.encoder import load_encoder
@@ -25,13 +26,13 @@ class ConfigurationError(ValueError):
 @dataclass(frozen=True)
 class KnowledgeAnswerConfig:
     backend: str = "local"
-    model: Optional[str] = None
-    url: Optional[str] = None
-    api_key_env: Optional[str] = None
+    model: str | None = None
+    url: str | None = None
+    api_key_env: str | None = None
     dtype: str = "float32"
-    encoder: Optional[str] = None
+    encoder: str | None = None
     encoder_backend: str = "onnx"
-    cache_dir: Optional[str] = None
+    cache_dir: str | None = None
     preload: bool = True
     response: str = "utter_knowledge_answer"
     order_response: str = "utter_knowledge_order_lookup"
@@ -40,7 +41,7 @@ class KnowledgeAnswerConfig:
     responder: ResponderSettings = ResponderSettings()
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "KnowledgeAnswerConfig":
+    def from_dict(cls, values: Mapping[str, Any]) -> KnowledgeAnswerConfig:
         """Settings from a flat mapping; unknown keys are an error, so typos do not pass silently."""
         own = {field.name for field in dataclasses.fields(cls)} - {"responder"}
         unknown = set(values) - own - _RESPONDER_KEYS
@@ -61,7 +62,7 @@ class KnowledgeAnswerConfig:
             raise ConfigurationError("The openai backend needs `url` (e.g. http://127.0.0.1:8000/v1) and `model`.")
         return config
 
-    def build_generator(self) -> Optional[Generator]:
+    def build_generator(self) -> Generator | None:
         if self.backend == "none":
             return None
         if self.backend == "openai":
@@ -80,7 +81,7 @@ class KnowledgeAnswerConfig:
         encoder = load_encoder(encoder_path, backend=self.encoder_backend, cache_dir=self.cache_dir)
         return KnowledgeResponder(encoder, self.build_generator(), self.responder)
 
-    def as_dict(self) -> Dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
         values.update(values.pop("responder"))
         return values

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -44,7 +44,7 @@ class SentenceEncoder:
         backend: str = "onnx",
         threads: int = 1,
         max_length: int = 256,
-        cache_dir: Optional[str] = None,
+        cache_dir: str | None = None,
     ) -> None:
         if backend not in BACKENDS:
             raise EncoderError(f"Unknown encoder backend '{backend}'; use one of {', '.join(BACKENDS)}.")
@@ -74,7 +74,7 @@ class SentenceEncoder:
         tokenizer.enable_padding(pad_id=pad_id, pad_token=tokenizer.id_to_token(pad_id) or "[PAD]")
         return tokenizer
 
-    def _onnx_runner(self, weights: Path, threads: int, cache_dir: Optional[str]):
+    def _onnx_runner(self, weights: Path, threads: int, cache_dir: str | None):
         import onnxruntime
 
         key = f"encoder-{self.model_path.name}-{self.identity.split(':')[1]}"
@@ -141,12 +141,12 @@ class SentenceEncoder:
         return np.concatenate(vectors).astype(np.float32)
 
 
-_ENCODERS: Dict[Tuple[str, str, int, Optional[str]], SentenceEncoder] = {}
+_ENCODERS: dict[tuple[str, str, int, str | None], SentenceEncoder] = {}
 _ENCODERS_LOCK = threading.Lock()
 
 
 def load_encoder(
-    model_path: Path, backend: str = "onnx", threads: int = 1, cache_dir: Optional[str] = None
+    model_path: Path, backend: str = "onnx", threads: int = 1, cache_dir: str | None = None
 ) -> SentenceEncoder:
     """One shared encoder per (model, backend) in this process: the retriever and the NLG reuse it."""
     key = (str(Path(model_path).resolve()), backend, threads, cache_dir)

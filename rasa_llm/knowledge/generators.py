@@ -17,13 +17,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Protocol
+from typing import Any, Protocol
 
 from rasa_llm.knowledge.cache import cache_root, cached_folder, hash_files
 
 logger = logging.getLogger(__name__)
 
-Messages = List[Dict[str, str]]
+Messages = list[dict[str, str]]
 DTYPES = ("float32", "bfloat16")
 
 
@@ -55,7 +55,7 @@ class LocalGenerator:
         model_path: Path,
         dtype: str = "float32",
         max_sentences: int = 2,
-        cache_dir: Optional[str] = None,
+        cache_dir: str | None = None,
         preload: bool = False,
     ) -> None:
         if dtype not in DTYPES:
@@ -138,8 +138,8 @@ class LocalGenerator:
 
 
 _CONFIRMED_END = re.compile(r"[.!?]\s")
-# A final "." after a digit may be a decimal point ("$4." before "95"), so it is not an end yet.
-_FINAL_END = re.compile(r"[^\d\s][.!?]$")
+# A final "." right after a whole number may be a decimal point ("$4." before "95"): not an end yet.
+_FINAL_END = re.compile(r"(?:[^\d\s]|\d[.,]\d+)[.!?]$")
 
 
 def count_sentence_ends(text: str) -> int:
@@ -168,7 +168,7 @@ def _stopping_criteria(tokenizer: Any, prompt_length: int, max_sentences: int, d
 class OpenAICompatibleGenerator:
     """POST /chat/completions on an OpenAI-compatible server (vLLM, llama.cpp server, OpenAI...)."""
 
-    def __init__(self, url: str, model: str, api_key_env: Optional[str] = None, stop: Optional[List[str]] = None) -> None:
+    def __init__(self, url: str, model: str, api_key_env: str | None = None, stop: list[str] | None = None) -> None:
         if not url:
             raise ValueError("The openai backend needs `url`, e.g. http://127.0.0.1:8000/v1.")
         url = url.rstrip("/")
@@ -177,7 +177,7 @@ class OpenAICompatibleGenerator:
         self.api_key_env = api_key_env
         self.stop = stop or ["\n\n"]
 
-    def _headers(self) -> Dict[str, str]:
+    def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
         if key:

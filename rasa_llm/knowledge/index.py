@@ -8,9 +8,10 @@ term, the share of the message's content words found in the passage: a small sen
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class ScoredPassage:
     passage: Passage
     score: float
 
-    def as_parse_data(self) -> Dict[str, Any]:
+    def as_parse_data(self) -> dict[str, Any]:
         """The shape the NLU parse data promises (docs/contracts.md)."""
         return {
             "id": self.passage.id,
@@ -52,11 +53,11 @@ class KnowledgeIndex:
         self._words = [content_words(f"{p.title} {p.text}") for p in self.passages]
 
     @classmethod
-    def build(cls, passages: Sequence[Passage], encoder: SentenceEncoder, lexical_weight: float = 0.2) -> "KnowledgeIndex":
+    def build(cls, passages: Sequence[Passage], encoder: SentenceEncoder, lexical_weight: float = 0.2) -> KnowledgeIndex:
         embeddings = encoder.encode([passage.embedding_text() for passage in passages])
         return cls(passages, embeddings, encoder.identity, lexical_weight)
 
-    def search(self, query: np.ndarray, k: int, query_text: str = "") -> List[ScoredPassage]:
+    def search(self, query: np.ndarray, k: int, query_text: str = "") -> list[ScoredPassage]:
         """The `k` best passages for a unit-length query vector (and the text it embeds), one entry
         per passage id."""
         scores = self.embeddings @ query.astype(np.float32)
@@ -64,7 +65,7 @@ class KnowledgeIndex:
         if words and self.lexical_weight:
             overlap = np.array([len(words & passage_words) for passage_words in self._words], dtype=np.float32)
             scores = scores + self.lexical_weight * overlap / len(words)
-        results: List[ScoredPassage] = []
+        results: list[ScoredPassage] = []
         seen = set()
         for row in np.argsort(-scores):
             passage = self.passages[int(row)]
@@ -76,7 +77,7 @@ class KnowledgeIndex:
                 break
         return results
 
-    def query(self, encoder: SentenceEncoder, text: str, k: int) -> List[ScoredPassage]:
+    def query(self, encoder: SentenceEncoder, text: str, k: int) -> list[ScoredPassage]:
         """The `k` best passages for a message (the encoder truncates long messages to its window)."""
         return self.search(encoder.encode([text])[0], k, text)
 
@@ -86,7 +87,7 @@ class KnowledgeIndex:
         np.save(folder / EMBEDDINGS_FILE, self.embeddings, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, lexical_weight: float = 0.2) -> "KnowledgeIndex":
+    def load(cls, folder: Path, lexical_weight: float = 0.2) -> KnowledgeIndex:
         payload = json.loads((folder / PASSAGES_FILE).read_text(encoding="utf-8"))
         embeddings = np.load(folder / EMBEDDINGS_FILE, allow_pickle=False)
         passages = [Passage.from_dict(item) for item in payload["passages"]]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence
+from typing import Any
 
 import yaml
 
@@ -47,11 +48,11 @@ class Passage:
         # The title carries the topic words customers use ("Return window"), so it is embedded too.
         return f"{self.title}. {self.text}"
 
-    def as_dict(self) -> Dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "text": self.text, "source": self.source, "part": self.part}
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "Passage":
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
         return cls(
             id=str(data["id"]),
             title=str(data["title"]),
@@ -65,7 +66,7 @@ def slugify(text: str) -> str:
     return _SLUG_DROP.sub("-", text.lower()).strip("-")
 
 
-def knowledge_files(path: Path) -> List[Path]:
+def knowledge_files(path: Path) -> list[Path]:
     """The indexed files under `path` (a folder or a single file), in a stable order."""
     if path.is_file():
         return [path]
@@ -94,12 +95,12 @@ def fingerprint_knowledge_base(path: Path) -> str:
     return digest.hexdigest()
 
 
-def parse_markdown(text: str, source: str) -> List[Passage]:
+def parse_markdown(text: str, source: str) -> list[Passage]:
     """Passages of one Markdown file: each `##` (or deeper) heading starts one."""
-    passages: List[Passage] = []
+    passages: list[Passage] = []
     title = ""
     passage_id = ""
-    lines: List[str] = []
+    lines: list[str] = []
 
     def close() -> None:
         body = _join_lines(lines)
@@ -125,8 +126,8 @@ def parse_markdown(text: str, source: str) -> List[Passage]:
 
 def _join_lines(lines: Sequence[str]) -> str:
     """Paragraph lines joined with spaces; each bullet point becomes its own sentence."""
-    sentences: List[str] = []
-    paragraph: List[str] = []
+    sentences: list[str] = []
+    paragraph: list[str] = []
     for line in lines:
         if _BULLET.match(line):
             sentences.append(" ".join(paragraph))
@@ -149,13 +150,13 @@ def _format_spec_name(name: str) -> str:
     return str(name).replace("_", " ")
 
 
-def catalogue_passages(catalogue: Dict[str, Any], source: str) -> List[Passage]:
+def catalogue_passages(catalogue: dict[str, Any], source: str) -> list[Passage]:
     """One passage per product and one overview per category from a products.yml document."""
     products = catalogue.get("products")
     if not isinstance(products, list) or not products:
         raise KnowledgeBaseError(f"{source}: expected a non-empty 'products' list.")
-    passages: List[Passage] = []
-    categories: Dict[str, List[str]] = {}
+    passages: list[Passage] = []
+    categories: dict[str, list[str]] = {}
     for index, product in enumerate(products):
         if not isinstance(product, dict) or not all(key in product for key in ("sku", "name", "price")):
             raise KnowledgeBaseError(f"{source}: product #{index + 1} needs at least sku, name and price.")
@@ -189,9 +190,9 @@ def catalogue_passages(catalogue: Dict[str, Any], source: str) -> List[Passage]:
     return passages
 
 
-def load_knowledge_base(path: Path) -> List[Passage]:
+def load_knowledge_base(path: Path) -> list[Passage]:
     """All passages under `path`, with unique ids; raises KnowledgeBaseError on bad input."""
-    passages: List[Passage] = []
+    passages: list[Passage] = []
     for file in knowledge_files(path):
         source = file.name
         try:
@@ -215,7 +216,7 @@ def load_knowledge_base(path: Path) -> List[Passage]:
 
 
 def _check_unique_ids(passages: Iterable[Passage]) -> None:
-    seen: Dict[str, str] = {}
+    seen: dict[str, str] = {}
     for passage in passages:
         if passage.id in seen:
             raise KnowledgeBaseError(
@@ -224,16 +225,16 @@ def _check_unique_ids(passages: Iterable[Passage]) -> None:
         seen[passage.id] = passage.source
 
 
-def chunk_passages(passages: Iterable[Passage], max_words: int) -> List[Passage]:
+def chunk_passages(passages: Iterable[Passage], max_words: int) -> list[Passage]:
     """Split passages longer than `max_words` into parts (numbered from 1) at sentence boundaries."""
     if max_words < 1:
         raise ValueError("max_words must be at least 1.")
-    chunks: List[Passage] = []
+    chunks: list[Passage] = []
     for passage in passages:
         if len(passage.text.split()) <= max_words:
             chunks.append(passage)
             continue
-        groups: List[List[str]] = [[]]
+        groups: list[list[str]] = [[]]
         for sentence in split_sentences(passage.text):
             if groups[-1] and len(" ".join(groups[-1] + [sentence]).split()) > max_words:
                 groups.append([])

@@ -9,8 +9,8 @@ prompt may go to a remote model server.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
 
 from rasa_llm.knowledge.text import normalize_whitespace
 from rasa_llm.privacy import mask_personal_data
@@ -46,7 +46,7 @@ def sanitize_customer_text(text: str, max_chars: int) -> str:
 
 def build_messages(
     question: str, passages: Sequence[ContextPassage], history: Sequence[Turn] = ()
-) -> List[Dict[str, str]]:
+) -> list[dict[str, str]]:
     """OpenAI-style chat messages: rules and passages as the system message, then the conversation.
 
     Customer text only ever fills user turns (and the assistant's earlier replies assistant turns),

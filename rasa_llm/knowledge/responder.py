@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class RetrievedPassage:
     score: float
 
     @classmethod
-    def from_parse_data(cls, data: Dict[str, Any]) -> "RetrievedPassage":
+    def from_parse_data(cls, data: dict[str, Any]) -> RetrievedPassage:
         return cls(id=str(data["id"]), title=str(data["title"]), text=str(data["text"]), score=float(data["score"]))
 
 
@@ -59,11 +60,11 @@ class KnowledgeAnswer:
     text: str  # empty for abstentions: the channel-facing text comes from the domain's response
     mode: str
     reason: str
-    sources: Tuple[RetrievedPassage, ...] = ()
+    sources: tuple[RetrievedPassage, ...] = ()
     detail: str = ""  # e.g. the unsupported fact that made a generation fail verification
-    generation: Optional[Generation] = None
+    generation: Generation | None = None
 
-    def citations(self) -> List[Dict[str, str]]:
+    def citations(self) -> list[dict[str, str]]:
         return [{"id": source.id, "title": source.title} for source in self.sources]
 
 
@@ -74,11 +75,11 @@ class ResponderSettings:
     min_sentence_support: float = 0.6
     context_passages: int = 2
     context_words: int = 60
-    max_tokens: int = 48
-    max_sentences: int = 2
+    max_tokens: int = 40
+    max_sentences: int = 1
     timeout: float = 4.0
     history_turns: int = 2
-    extractive_sentences: int = 2
+    extractive_words: int = 50
     generate: bool = True  # False answers extractively only (no model at all)
 
     def __post_init__(self) -> None:
@@ -89,7 +90,7 @@ class ResponderSettings:
 @dataclass
 class KnowledgeResponder:
     encoder: SentenceEncoder
-    generator: Optional[Generator]
+    generator: Generator | None
     settings: ResponderSettings = field(default_factory=ResponderSettings)
 
     def __post_init__(self) -> None:
@@ -119,7 +120,7 @@ class KnowledgeResponder:
 
         context = [
             ContextPassage(p.title, " ".join(_select(sentences, max_words=self.settings.context_words)))
-            for p, sentences in zip(strong, ranked)
+            for p, sentences in zip(strong, ranked, strict=True)
         ]
         recent = history[-2 * self.settings.history_turns :] if self.settings.history_turns else ()
         messages = build_messages(question, context, recent)
@@ -143,7 +144,7 @@ class KnowledgeResponder:
             return self._extractive(strong[0], ranked[0], REASON_UNVERIFIED, detail=verdict.reason, generation=generation)
         return KnowledgeAnswer(answer, GENERATED, REASON_VERIFIED, cited, generation=generation)
 
-    def _rank_sentences(self, question: str, passages: Sequence[RetrievedPassage]) -> List[List[Tuple[int, str, float]]]:
+    def _rank_sentences(self, question: str, passages: Sequence[RetrievedPassage]) -> list[list[tuple[int, str, float]]]:
         """Each passage's sentences as (position, sentence, similarity to the question), best first."""
         split = [split_sentences(p.text) or [p.text] for p in passages]
         vectors = self.encoder.encode([question] + [s for sentences in split for s in sentences])
@@ -156,36 +157,34 @@ class KnowledgeResponder:
             ranked.append([(int(i), sentences[int(i)], float(scores[int(i)])) for i in order])
         return ranked
 
-    def _verify(self, answer: str, passages: Sequence[RetrievedPassage]) -> Tuple[Verdict, Tuple[RetrievedPassage, ...]]:
+    def _verify(self, answer: str, passages: Sequence[RetrievedPassage]) -> tuple[Verdict, tuple[RetrievedPassage, ...]]:
         verdict = self.checker.check(answer, [p.text for p in passages])
         if not verdict.supported:
             return verdict, ()
         # Cite the passages the answer is close to; the check passed, so there is at least one.
-        cited = tuple(p for p, s in zip(passages, verdict.similarities) if s >= self.settings.min_answer_similarity)
+        cited = tuple(p for p, s in zip(passages, verdict.similarities, strict=True) if s >= self.settings.min_answer_similarity)
         return verdict, cited
 
     def _extractive(
         self,
         passage: RetrievedPassage,
-        ranked: Sequence[Tuple[int, str, float]],
+        ranked: Sequence[tuple[int, str, float]],
         reason: str,
         detail: str = "",
-        generation: Optional[Generation] = None,
+        generation: Generation | None = None,
     ) -> KnowledgeAnswer:
-        text = " ".join(_select(ranked, max_sentences=self.settings.extractive_sentences))
+        text = " ".join(_select(ranked, max_words=self.settings.extractive_words))
         return KnowledgeAnswer(text, EXTRACTIVE, reason, (passage,), detail, generation)
 
 
-def _select(
-    ranked: Sequence[Tuple[int, str, float]], max_sentences: Optional[int] = None, max_words: Optional[int] = None
-) -> List[str]:
-    """The best sentences within the limits (always at least one), in the order the passage tells them."""
-    chosen: List[Tuple[int, str, float]] = []
+def _select(ranked: Sequence[tuple[int, str, float]], max_words: int) -> list[str]:
+    """The best sentences within `max_words` (always at least one), in the order the passage tells them."""
+    chosen: list[tuple[int, str, float]] = []
     words = 0
     for item in ranked:
         length = len(item[1].split())
-        if chosen and ((max_sentences and len(chosen) >= max_sentences) or (max_words and words + length > max_words)):
-            break
+        if chosen and words + length > max_words:
+            continue  # a shorter, less relevant sentence may still fit
         chosen.append(item)
         words += length
     return [sentence for _, sentence, _ in sorted(chosen)]

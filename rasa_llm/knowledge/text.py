@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from typing import List, Set
 
 # A sentence ends at . ! or ? followed by whitespace and an upper-case letter, digit, quote or "$".
 # Abbreviations such as "e.g." are rare in the knowledge base, and a wrong split only makes an
@@ -19,7 +18,9 @@ _UNITS = {
 }
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _NUMBER_WORDS = re.compile(
-    r"\b(?:(%s)(?:[\s-](%s))?|(%s))\b" % ("|".join(_TENS), "|".join(list(_UNITS)[1:10]), "|".join(_UNITS)),
+    r"\b(?:({tens})(?:[\s-]({digits}))?|({units}))\b".format(
+        tens="|".join(_TENS), digits="|".join(list(_UNITS)[1:10]), units="|".join(_UNITS)
+    ),
     re.IGNORECASE,
 )
 _STOPWORDS = frozenset(
@@ -38,7 +39,7 @@ def normalize_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def split_sentences(text: str) -> List[str]:
+def split_sentences(text: str) -> list[str]:
     """Split prose into sentences; a text without sentence breaks is one sentence."""
     text = normalize_whitespace(text)
     if not text:
@@ -46,7 +47,7 @@ def split_sentences(text: str) -> List[str]:
     return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
 
 
-def find_urls(text: str) -> List[str]:
+def find_urls(text: str) -> list[str]:
     """URLs and www. links in `text`, without trailing sentence punctuation."""
     return [match.rstrip(".,;:!?") for match in URL_PATTERN.findall(text)]
 
@@ -75,7 +76,7 @@ def _stem(word: str) -> str:
     return word.rstrip("e") if len(word) > 3 else word
 
 
-def content_words(text: str) -> Set[str]:
+def content_words(text: str) -> set[str]:
     """Lower-case, crudely stemmed words that carry meaning (no stopwords, no punctuation)."""
     words = set()
     for token in TOKEN.findall(numbers_to_digits(text).lower()):

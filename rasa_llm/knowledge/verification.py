@@ -3,10 +3,10 @@
 A generated answer is accepted only when
 - every fact in it appears in the retrieved passages: prices, percentages, durations (value and unit),
   any other number, and every name (a run of capitalized words, e.g. "Ridgeline 3 Tent", "FedEx");
-- each of its sentences is grounded in one place: one source sentence holds all its numbers and most
-  of its content words (for a sentence with numbers: every content word the sources use anywhere),
-  so a true price cannot be attached to the wrong product or shipping option, and with the same
-  negation (a small model readily turns "cannot be cancelled" into "you can cancel");
+- each of its sentences is grounded in one place: one source sentence holds all its numbers, most of
+  its content words and every content word the sources use anywhere, so a true price cannot be
+  attached to the wrong product or shipping option; with the same negation (a small model readily
+  turns "cannot be cancelled" into "you can cancel");
 - it is close in meaning to at least one passage (cosine similarity of sentence embeddings);
 - it does not repeat the instructions.
 Links that the passages do not contain are removed before the check. Anything else is the caller's
@@ -15,8 +15,8 @@ cue to answer extractively instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Set, Tuple
 
 from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.prompt import SYSTEM_PROMPT, UNKNOWN_RULE
@@ -52,7 +52,7 @@ ECHO_WORDS = 6
 class Verdict:
     supported: bool
     reason: str  # empty when supported; otherwise a short explanation for logs and benchmarks
-    similarities: Tuple[float, ...] = ()  # of the answer to each source, when computed
+    similarities: tuple[float, ...] = ()  # of the answer to each source, when computed
 
 
 def _number_value(text: str) -> str:
@@ -63,10 +63,10 @@ def _number_value(text: str) -> str:
 
 @dataclass(frozen=True)
 class Facts:
-    prices: Set[str]
-    percents: Set[str]
-    durations: Set[Tuple[str, str]]
-    numbers: Set[str]
+    prices: set[str]
+    percents: set[str]
+    durations: set[tuple[str, str]]
+    numbers: set[str]
 
 
 def extract_facts(text: str) -> Facts:
@@ -83,16 +83,16 @@ def extract_facts(text: str) -> Facts:
     return Facts(prices, percents, durations, numbers)
 
 
-def extract_names(text: str) -> List[str]:
+def extract_names(text: str) -> list[str]:
     """Runs of capitalized words, numbers allowed after the first ("Emberline 20 Sleeping Bag").
 
     A lone capitalized word at the start of a sentence is only a sentence start and is skipped;
     leading words such as "The" are dropped; punctuation ends a run ("Visa, Mastercard" is two names).
     """
-    names: List[str] = []
+    names: list[str] = []
     for sentence in split_sentences(text):
-        runs: List[Tuple[int, List[str]]] = []
-        current: List[str] = []
+        runs: list[tuple[int, list[str]]] = []
+        current: list[str] = []
         start = 0
         for position, token in enumerate(TOKEN.findall(sentence)):
             if token[:1].isupper() or (current and token[:1].isdigit()):
@@ -160,7 +160,7 @@ class FaithfulnessChecker:
         words = normalize_whitespace(f"{SYSTEM_PROMPT} {UNKNOWN_RULE}".lower()).split()
         self._instruction_ngrams = {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
 
-    def unsupported_fact(self, answer: str, sources: Sequence[str]) -> Optional[str]:
+    def unsupported_fact(self, answer: str, sources: Sequence[str]) -> str | None:
         """The first fact of `answer` that no source supports, or None."""
         source_text = " ".join(sources)
         known = extract_facts(source_text)
@@ -180,15 +180,16 @@ class FaithfulnessChecker:
                 return f"name '{name}'"
         return None
 
-    def ungrounded_sentence(self, answer: str, sources: Sequence[str]) -> Optional[str]:
+    def ungrounded_sentence(self, answer: str, sources: Sequence[str]) -> str | None:
         """The first answer sentence that the sources do not support, or None.
 
-        A source sentence supports an answer sentence when it holds all its numbers and at least
-        `min_sentence_support` of its content words; for an answer sentence with numbers, also every
-        content word that the sources use anywhere ("Standard delivery costs $19.95" takes "$19.95"
-        from the next-day sentence and "standard" from another: how small models mix up facts).
-        Every supporting sentence must agree with the answer on negation: "you can cancel a shipped
-        order" is rejected by "an order that has shipped cannot be cancelled".
+        A source sentence supports an answer sentence when it holds all its numbers, at least
+        `min_sentence_support` of its content words, and every one of its content words that the
+        sources use anywhere: "Standard delivery costs $19.95" takes "$19.95" from the next-day
+        sentence and "standard" from another, "the refund is issued immediately after the order is
+        shipped" adds "shipped" from a sentence about something else; that is how small models mix
+        up facts. Every supporting sentence must also agree with the answer on negation: "you can
+        cancel a shipped order" is rejected by "an order that has shipped cannot be cancelled".
         """
         sentences = [
             (extract_facts(s).numbers, content_words(s), is_negated(s)) for source in sources for s in split_sentences(source)
@@ -204,7 +205,7 @@ class FaithfulnessChecker:
                 for source_numbers, source_words, negated in sentences
                 if numbers <= source_numbers
                 and len(words & source_words) / len(words) >= self.min_sentence_support
-                and not (numbers and (words & vocabulary) - source_words)
+                and not (words & vocabulary) - source_words
             ]
             if not support or any(negated != is_negated(sentence) for negated in support):
                 return sentence
@@ -214,7 +215,7 @@ class FaithfulnessChecker:
         words = normalize_whitespace(answer.lower()).split()
         return any(tuple(words[i : i + ECHO_WORDS]) in self._instruction_ngrams for i in range(len(words)))
 
-    def similarities(self, answer: str, sources: Sequence[str]) -> Tuple[float, ...]:
+    def similarities(self, answer: str, sources: Sequence[str]) -> tuple[float, ...]:
         """Cosine similarity of the answer to each source."""
         vectors = self.encoder.encode([answer, *sources])
         return tuple(float(score) for score in vectors[1:] @ vectors[0])

@@ -1,0 +1,195 @@
+"""The Rasa components: KnowledgeRetriever (train, persist, load, process) and KnowledgeAnswerNLG."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from rasa.core.nlg import NaturalLanguageGenerator
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.endpoints import EndpointConfig
+
+from rasa_llm.knowledge.config import ConfigurationError
+from rasa_llm.knowledge.prompt import Turn
+from rasa_llm.knowledge_nlg import KnowledgeAnswerNLG
+from rasa_llm.knowledge_retriever import KnowledgeRetriever
+from tests.knowledge.conftest import KNOWLEDGE
+
+CONTEXT = ExecutionContext(GraphSchema({}), "test-model")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[LocalModelStorage, Resource, dict]:
+    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+    resource = Resource("train_KnowledgeRetriever3")
+    config = {**KnowledgeRetriever.get_default_config(), "knowledge_path": str(KNOWLEDGE)}
+    KnowledgeRetriever.create(config, storage, resource, CONTEXT).train(TrainingData())
+    return storage, resource, config
+
+
+def _process(retriever: KnowledgeRetriever, text: str) -> Message:
+    message = Message(data={TEXT: text})
+    retriever.process([message])
+    return message
+
+
+def test_a_trained_and_reloaded_retriever_adds_passages_to_the_parse_data(trained) -> None:
+    storage, resource, config = trained
+    retriever = KnowledgeRetriever.load(config, storage, resource, CONTEXT)
+
+    message = _process(retriever, "how long do refunds take?")
+
+    knowledge = message.as_dict(only_output_properties=True)["knowledge"]
+    assert len(knowledge["passages"]) == 3
+    assert knowledge["passages"][0]["id"] == "refund-timing"
+    assert set(knowledge["passages"][0]) == {"id", "title", "text", "score"}
+    assert knowledge["top_score"] == knowledge["passages"][0]["score"]
+
+
+def test_an_empty_message_gets_no_passages(trained) -> None:
+    storage, resource, config = trained
+    retriever = KnowledgeRetriever.load(config, storage, resource, CONTEXT)
+    assert _process(retriever, "   ").get("knowledge") == {"passages": [], "top_score": 0.0}
+
+
+def test_a_model_without_the_index_loads_and_adds_nothing(tmp_path: Path, caplog) -> None:
+    storage = LocalModelStorage(tmp_path)
+    config = KnowledgeRetriever.get_default_config()
+    with caplog.at_level(logging.WARNING):
+        retriever = KnowledgeRetriever.load(config, storage, Resource("never_trained"), CONTEXT)
+
+    assert _process(retriever, "how long do refunds take?").get("knowledge") is None
+    assert "no knowledge-base index" in caplog.text
+
+
+def test_the_fingerprint_changes_exactly_when_the_knowledge_base_does(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    config = {"knowledge_path": str(knowledge)}
+    before = KnowledgeRetriever.fingerprint_addon(config)
+
+    assert KnowledgeRetriever.fingerprint_addon(dict(config)) == before
+    with open(knowledge / "faq.md", "a") as faq:
+        faq.write("\n## Pets {#pets}\nDogs are welcome in our tents.\n")
+    assert KnowledgeRetriever.fingerprint_addon(config) != before
+
+
+def test_bad_retriever_settings_are_refused(tmp_path: Path) -> None:
+    config = {**KnowledgeRetriever.get_default_config(), "top_k": 0}
+    with pytest.raises(ValueError, match="top_k"):
+        KnowledgeRetriever.create(config, LocalModelStorage(tmp_path), Resource("r"), CONTEXT)
+
+
+# KnowledgeAnswerNLG
+
+DOMAIN = Domain.from_dict(
+    {
+        "responses": {
+            "utter_greet": [{"text": "Hello!"}],
+            "utter_knowledge_answer": [{"text": "Sorry, I'm not sure about that."}],
+            "utter_knowledge_order_lookup": [{"text": "Say 'track my order' and I'll look it up."}],
+        }
+    }
+)
+
+
+def _nlg(**settings) -> KnowledgeAnswerNLG:
+    # Created the way Rasa creates it from endpoints.yml.
+    nlg = NaturalLanguageGenerator.create(EndpointConfig(type="rasa_llm.KnowledgeAnswerNLG", **settings), DOMAIN)
+    assert isinstance(nlg, KnowledgeAnswerNLG)
+    return nlg
+
+
+def _tracker(text: str, retrieve=None, earlier: tuple = ()) -> DialogueStateTracker:
+    parse_data = {"intent": {"name": "nlu_fallback", "confidence": 0.7}}
+    if retrieve is not None:
+        passages = retrieve(text)
+        parse_data["knowledge"] = {
+            "passages": [{"id": p.id, "title": p.title, "text": p.text, "score": p.score} for p in passages],
+            "top_score": passages[0].score if passages else 0.0,
+        }
+    events = [*earlier, UserUttered(text, parse_data=parse_data), ActionExecuted("utter_knowledge_answer")]
+    return DialogueStateTracker.from_events("customer-1", events)
+
+
+def _generate(nlg: KnowledgeAnswerNLG, response: str, tracker: DialogueStateTracker) -> dict:
+    return asyncio.run(nlg.generate(response, tracker, "rest", domain_responses=DOMAIN.responses))
+
+
+def test_other_responses_are_rendered_from_the_domain(retrieve) -> None:
+    message = _generate(_nlg(backend="none"), "utter_greet", _tracker("hi", retrieve))
+    assert message["text"] == "Hello!" and "custom" not in message
+
+
+def test_a_knowledge_question_gets_an_answer_with_its_sources(retrieve) -> None:
+    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?", retrieve))
+
+    assert "5–7 business days" in message["text"]
+    assert message["custom"] == {"sources": [{"id": "refund-timing", "title": "Refund timing"}], "mode": "extractive"}
+
+
+def test_an_unanswerable_question_keeps_the_domain_text_and_offers_a_person(retrieve) -> None:
+    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("who won the game last night?", retrieve))
+
+    assert message["text"] == "Sorry, I'm not sure about that."
+    assert message["buttons"] == [{"title": "Talk to a person", "payload": "/contact_human_agent"}]
+    assert message["custom"] == {"sources": [], "mode": "abstained"}
+
+
+def test_an_order_question_points_to_the_order_flow(retrieve) -> None:
+    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("where is my order ORD-10002?", retrieve))
+
+    assert message["text"] == "Say 'track my order' and I'll look it up."
+    assert message["custom"]["mode"] == "abstained"
+
+
+def test_without_the_retriever_in_the_pipeline_the_bot_abstains(caplog) -> None:
+    with caplog.at_level(logging.WARNING):
+        message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?"))
+
+    assert message["custom"]["mode"] == "abstained"
+    assert "add rasa_llm.KnowledgeRetriever" in caplog.text
+
+
+def test_a_failure_inside_the_responder_is_an_abstention_not_a_crash(retrieve, monkeypatch, caplog) -> None:
+    nlg = _nlg(backend="none")
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(nlg.responder, "respond", broken)
+    with caplog.at_level(logging.ERROR):
+        message = _generate(nlg, "utter_knowledge_answer", _tracker("how long do refunds take?", retrieve))
+
+    assert message["text"] == "Sorry, I'm not sure about that."
+    assert "boom" in caplog.text
+
+
+def test_the_prompt_sees_the_recent_conversation(retrieve) -> None:
+    earlier = (UserUttered("hi"), BotUttered("Hello!"), UserUttered("I bought a tent"), BotUttered("Nice choice."))
+    nlg = _nlg(backend="none", history_turns=1)
+
+    assert nlg._history(_tracker("how long do refunds take?", retrieve, earlier)) == [
+        Turn("customer", "I bought a tent"),
+        Turn("assistant", "Nice choice."),
+    ]
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [({"backend": "local", "tiemout": 3}, "Unknown knowledge answer setting"), ({"backend": "openai"}, "needs `url`"),
+     ({"backend": "gpt"}, "backend must be one of"), ({"timeout": -1}, "must be positive")],
+)
+def test_bad_nlg_settings_fail_at_start_with_a_clear_message(settings: dict, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        KnowledgeAnswerNLG(EndpointConfig(type="rasa_llm.KnowledgeAnswerNLG", **settings), DOMAIN)

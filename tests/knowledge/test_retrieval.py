@@ -1,0 +1,69 @@
+"""Retrieval over the real knowledge base with the packaged encoder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rasa_llm.knowledge.encoder import SentenceEncoder
+from rasa_llm.knowledge.index import KnowledgeIndex
+
+
+@pytest.mark.parametrize(
+    "question, passage_id",
+    [
+        ("how many days do I have to send an item back", "return-window"),
+        ("what does express delivery cost", "shipping-options"),
+        ("can I pay with american express", "payment-methods"),
+        ("I forgot my password, help", "password-reset"),
+        ("how long is the warranty on a sleeping bag", "warranty-gear"),
+        ("how much does the ridgeline 2 tent weigh", "lk-tnt-201"),
+        ("do you deliver abroad", "international-shipping"),
+    ],
+)
+def test_the_passage_that_answers_is_retrieved_first(index: KnowledgeIndex, encoder: SentenceEncoder,
+                                                     question: str, passage_id: str) -> None:
+    assert index.query(encoder, question, 3)[0].passage.id == passage_id
+
+
+def test_word_overlap_tells_apart_products_the_encoder_confuses(index: KnowledgeIndex, encoder: SentenceEncoder) -> None:
+    question = "what is the comfort rating of the emberline 20"
+    dense_only = KnowledgeIndex(index.passages, index.embeddings, index.encoder_identity, lexical_weight=0.0)
+
+    assert index.query(encoder, question, 1)[0].passage.id == "lk-slp-020"
+    # Without the lexical term the 35 (a near-identical title) comes first: the term earns its place.
+    assert dense_only.query(encoder, question, 1)[0].passage.id == "lk-slp-035"
+
+
+def test_off_topic_questions_score_below_answerable_ones(index: KnowledgeIndex, encoder: SentenceEncoder) -> None:
+    answerable = index.query(encoder, "how long do refunds take", 1)[0].score
+    off_topic = index.query(encoder, "who won the football game last night", 1)[0].score
+
+    assert off_topic < 0.5 < answerable
+
+
+def test_each_passage_appears_once_among_the_results(index: KnowledgeIndex, encoder: SentenceEncoder) -> None:
+    ids = [hit.passage.id for hit in index.query(encoder, "returns", 10)]
+    assert len(ids) == len(set(ids)) == 10
+
+
+def test_the_index_survives_a_save_and_load(tmp_path: Path, index: KnowledgeIndex, encoder: SentenceEncoder) -> None:
+    index.save(tmp_path)
+    loaded = KnowledgeIndex.load(tmp_path)
+
+    assert loaded.passages == index.passages
+    assert loaded.encoder_identity == encoder.identity
+    np.testing.assert_array_equal(loaded.embeddings, index.embeddings)
+
+
+def test_encoder_vectors_are_unit_length_and_huge_input_is_truncated(encoder: SentenceEncoder) -> None:
+    vectors = encoder.encode(["hello", "", "tent " * 50_000])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+
+
+def test_the_onnx_and_torch_backends_compute_the_same_vectors(encoder: SentenceEncoder) -> None:
+    torch_encoder = SentenceEncoder(encoder.model_path, backend="torch")
+    texts = ["can I return a worn jacket?", "Standard shipping costs $4.95."]
+    similarity = (encoder.encode(texts) * torch_encoder.encode(texts)).sum(axis=1)
+    assert similarity.min() > 0.9999

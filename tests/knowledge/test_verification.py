@@ -1,0 +1,113 @@
+"""The faithfulness check: generated answers may only say what the retrieved passages say."""
+from __future__ import annotations
+
+import pytest
+
+from rasa_llm.knowledge.encoder import SentenceEncoder
+from rasa_llm.knowledge.prompt import SYSTEM_PROMPT
+from rasa_llm.knowledge.verification import (
+    FaithfulnessChecker,
+    clean_generation,
+    extract_facts,
+    extract_names,
+    strip_unknown_urls,
+)
+from tests.knowledge.conftest import ConstantEncoder
+
+SHIPPING = (
+    "We offer three shipping speeds in the US. Standard shipping takes 3–5 business days and costs $4.95. "
+    "Express shipping takes 1–2 business days and costs $12.95. Next-day delivery costs $19.95 when you "
+    "order by 2 pm ET on a business day."
+)
+CANCEL = (
+    "You can cancel an order only while it is processing, before it ships. An order that has already "
+    "shipped cannot be cancelled, but you can return it within 30 days of delivery."
+)
+TENT = "Ridgeline 2 Tent (SKU LK-TNT-201) is one of our tents and costs $289.00. Sizes: 2-person."
+
+
+@pytest.fixture
+def checker() -> FaithfulnessChecker:
+    # Similarity is tested on its own below; here every answer is "close" to its sources.
+    return FaithfulnessChecker(ConstantEncoder(), min_similarity=0.5)
+
+
+@pytest.mark.parametrize(
+    "answer, sources",
+    [
+        ("Express shipping costs $12.95 and takes 1–2 business days.", [SHIPPING]),
+        ("Standard shipping costs $4.95.", [SHIPPING]),
+        ("The Ridgeline 2 Tent costs $289.", [TENT]),
+        ("An order that has already shipped cannot be cancelled.", [CANCEL]),
+    ],
+)
+def test_answers_that_restate_their_sources_pass(checker: FaithfulnessChecker, answer: str, sources: list) -> None:
+    assert checker.check(answer, sources).supported
+
+
+@pytest.mark.parametrize(
+    "answer, sources, reason",
+    [
+        ("The Ridgeline 2 Tent costs $249.", [TENT], "unsupported price $249"),
+        ("The Ridgeline 3 Tent costs $289.", [TENT], "unsupported number 3"),
+        ("We ship with FedEx.", [SHIPPING], "unsupported name 'FedEx'"),
+        ("Express shipping takes 3 weeks.", [SHIPPING], "unsupported duration 3 weeks"),
+        ("Express shipping is 10% off today.", [SHIPPING], "unsupported percentage"),
+        # True facts attached to the wrong thing: the price of next-day, the word of standard.
+        ("Standard delivery costs $19.95.", [SHIPPING], "ungrounded sentence"),
+        # The negation flipped.
+        ("Yes, an order that has already shipped can be cancelled.", [CANCEL], "ungrounded sentence"),
+        ("The customer wants to know how much shipping is.", [SHIPPING], "ungrounded sentence"),
+        ("", [SHIPPING], "empty answer"),
+    ],
+)
+def test_invented_or_mixed_up_facts_are_rejected(
+    checker: FaithfulnessChecker, answer: str, sources: list, reason: str
+) -> None:
+    verdict = checker.check(answer, sources)
+    assert not verdict.supported
+    assert verdict.reason.startswith(reason)
+
+
+def test_an_answer_that_repeats_the_instructions_is_rejected(checker: FaithfulnessChecker) -> None:
+    verdict = checker.check(SYSTEM_PROMPT, [SHIPPING])
+    assert verdict.reason == "repeats the instructions"
+
+
+def test_an_answer_far_from_its_sources_in_meaning_is_rejected(encoder: SentenceEncoder) -> None:
+    checker = FaithfulnessChecker(encoder, min_similarity=0.55, min_sentence_support=0.0)
+
+    related = checker.check("Express shipping takes 1–2 business days and costs $12.95.", [SHIPPING])
+    unrelated = checker.check("Our tents are great for a trip to the mountains.", [SHIPPING])
+
+    assert related.supported and max(related.similarities) > 0.55
+    assert not unrelated.supported and unrelated.reason.startswith("similarity")
+
+
+def test_facts_are_normalized_before_comparing() -> None:
+    facts = extract_facts("Thirty days, $1,200.00, 5-7 business days, twenty-four hours and 15 percent.")
+
+    assert facts.prices == {"1200"}
+    assert facts.percents == {"15"}
+    assert {("30", "day"), ("5", "day"), ("7", "day"), ("24", "hour")} <= facts.durations
+
+
+def test_names_are_runs_of_capitalized_words() -> None:
+    names = extract_names("Yes, the Emberline 20 is warm. We accept Visa, Mastercard and PayPal. Larkspur's Headlamp 400 ships.")
+    assert names == ["Emberline 20", "Visa", "Mastercard", "PayPal", "Headlamp 400"]
+
+
+def test_links_missing_from_the_sources_are_removed() -> None:
+    answer = "See [our policy](http://evil.example/refund) or https://larkspur.example/returns for details."
+    cleaned = strip_unknown_urls(answer, ["Returns are explained at https://larkspur.example/returns."])
+
+    assert "evil" not in cleaned
+    assert "our policy" in cleaned
+    assert "https://larkspur.example/returns" in cleaned
+
+
+def test_raw_output_is_cut_before_invented_follow_up_turns() -> None:
+    raw = "You can return items within 30 days.\n\nQuestion: and what about socks?"
+    assert clean_generation(raw, 2) == "You can return items within 30 days."
+    assert clean_generation("It costs $4.95. Express is faster. And the", 3) == "It costs $4.95. Express is faster."
+    assert clean_generation("Customer: ignore that", 1) == ""
