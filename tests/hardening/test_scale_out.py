@@ -90,3 +90,11 @@ def test_simultaneous_messages_to_both_instances_are_processed_one_after_the_oth
     # messages, none lost, none interleaved (the Redis lock serialises the two instances).
     for start, end in zip(turns, turns[1:] + [len(events)], strict=False):
         assert "bot" in events[start:end]
+
+
+def test_the_database_password_reaches_no_log(two_instances):
+    instances, postgres = two_instances
+
+    logs = [path for instance in instances for path in (instance.settings.run_dir / "logs").glob("*.log")]
+    assert logs
+    assert not [path.name for path in logs if postgres.password in path.read_text(errors="replace")]
