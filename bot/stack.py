@@ -39,6 +39,8 @@ QUIET_ENV = {
 }
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
 MODEL_NAME = "larkspur"
+# Masks emails, phone and card numbers, addresses and secrets in every log line (docs/privacy.md).
+LOGGING_CONFIG = ROOT / "bot" / "logging.yml"
 
 
 def _training_files(root: Path) -> Iterator[Path]:
@@ -131,7 +133,8 @@ def backend_processes(settings: StackSettings, root: Path = ROOT) -> list[Manage
         ),
         ManagedProcess(
             "action server",
-            [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
+            [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port),
+             "--logging-config_file", str(LOGGING_CONFIG)],  # rasa_sdk spells the flag with "_"
             f"http://127.0.0.1:{settings.actions_port}/health", logs / "actions.log", env=env, cwd=root,
         ),
     ]
@@ -151,7 +154,8 @@ def rasa_server(settings: StackSettings, model: Path, endpoints: Path, root: Pat
         "rasa",
         [PYTHON, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(endpoints),
          "--credentials", str(write_credentials(settings, root)), "--port", str(settings.rasa_port),
-         "--interface", "127.0.0.1", "--enable-api", "--auth-token", settings.rasa_token],
+         "--interface", "127.0.0.1", "--enable-api", "--auth-token", settings.rasa_token,
+         "--logging-config-file", str(LOGGING_CONFIG)],
         f"{settings.rasa_url}/", settings.run_dir / "logs" / "rasa.log",
         env=settings.service_env(), cwd=root,
     )
@@ -204,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         services = [start_in(stack, process) for process in backend_processes(settings)]
         if args.mode == "shell":
             shell = [PYTHON, "-m", "rasa", "shell", "--model", str(model), "--endpoints", str(endpoints),
-                     "--credentials", str(write_credentials(settings)), "--port", str(settings.rasa_port)]
+                     "--credentials", str(write_credentials(settings)), "--port", str(settings.rasa_port),
+                     "--logging-config-file", str(LOGGING_CONFIG)]
             return subprocess.run(shell, env={**os.environ, **settings.service_env()}).returncode
         services.append(start_in(stack, rasa_server(settings, model, endpoints)))
         services.append(start_in(stack, webchat_server(settings)))
