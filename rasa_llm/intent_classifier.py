@@ -94,7 +94,7 @@ class TransformerIntentClassifier(IntentClassifier, GraphComponent):
             # Local Hugging Face encoder folder; None = the packaged all-MiniLM-L6-v2.
             "model": None,
             # Upper bound on passes over the training data (early stopping usually ends sooner).
-            "epochs": 8,
+            "epochs": 6,
             "batch_size": 32,
             # AdamW step size for the pretrained encoder, and for the freshly initialised heads.
             "learning_rate": 1e-4,

@@ -60,11 +60,11 @@ class TorchRuntime:
         self.name = "torch-int8" if quantized else "torch"
         # The fp32 module is what gets saved: int8 is re-derived at load, so a file never holds
         # weights that were quantized twice.
-        self._fp32 = model.eval()
-        self._model = self._fp32
+        self.fp32_model = model.eval()
+        self._model = self.fp32_model
         if quantized:
             self._model = torch.ao.quantization.quantize_dynamic(
-                self._fp32, {torch.nn.Linear}, dtype=torch.qint8
+                self.fp32_model, {torch.nn.Linear}, dtype=torch.qint8
             )
         torch.set_num_threads(num_threads)
 
@@ -80,9 +80,9 @@ class TorchRuntime:
     def save(self, folder: Path) -> None:
         from safetensors.torch import save_file
 
-        state = {key: value.contiguous() for key, value in self._fp32.state_dict().items()}
+        state = {key: value.contiguous() for key, value in self.fp32_model.state_dict().items()}
         save_file(state, str(folder / TORCH_WEIGHTS_FILE))
-        self._fp32.encoder.config.save_pretrained(str(folder / ENCODER_CONFIG_DIR))
+        self.fp32_model.encoder.config.save_pretrained(str(folder / ENCODER_CONFIG_DIR))
 
     @classmethod
     def load(
@@ -150,9 +150,12 @@ def export_onnx(model: IntentSentimentModel, path: Path) -> None:
     example_mask = (example_ids != 0).long()
     dynamic = {"batch": 0, "sequence": 1}
     model.eval()
-    # The tracer flags transformers' attention-mask constant (1.0 - mask); it holds for every shape.
+    # The tracer flags transformers' attention-mask constant (1.0 - mask), which holds for every
+    # shape; torch >= 2.9 warns that this exporter is the legacy one, which is the one wanted here
+    # (the dynamo exporter needs onnxscript).
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", "You are using the legacy TorchScript", DeprecationWarning)
         torch.onnx.export(
             model,
             (example_ids, example_mask),

@@ -42,7 +42,7 @@ _IGNORE = -100
 class TrainingConfig:
     """Hyper-parameters; the component documents them and maps its config onto this."""
 
-    epochs: int = 8
+    epochs: int = 6
     batch_size: int = 32
     learning_rate: float = 1e-4
     head_learning_rate: float = 2e-3

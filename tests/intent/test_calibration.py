@@ -45,6 +45,11 @@ def test_nothing_to_fit_on_means_no_scaling():
     assert fit_temperature(np.zeros((0, 3)), []) == 1.0
 
 
+def test_an_all_correct_validation_set_does_not_sharpen_to_certainty():
+    logits = np.array([[2.0, 0.0, 0.0], [0.0, 1.5, 0.0], [0.0, 0.0, 3.0]])
+    assert fit_temperature(logits, [0, 1, 2]) == 1.0
+
+
 def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_not():
     confidences = np.full(10, 0.8)
     assert expected_calibration_error(confidences, [True] * 8 + [False] * 2) == pytest.approx(0.0)

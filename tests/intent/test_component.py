@@ -144,3 +144,16 @@ def test_fewer_than_two_intents_is_a_clear_error(tmp_path):
     )
     with pytest.raises(RasaException, match="at least two intents, found only 'greet'"):
         component.train(data)
+
+
+def test_component_defaults_are_the_training_loop_defaults():
+    from dataclasses import fields
+
+    from rasa_llm.intent.training import TrainingConfig
+
+    defaults = TransformerIntentClassifier.get_default_config()
+    # num_threads is None in the component config: resolved from the environment at train time.
+    shared = [f for f in fields(TrainingConfig) if f.name in defaults and f.name != "num_threads"]
+    assert len(shared) >= 10
+    for field in shared:
+        assert defaults[field.name] == field.default, field.name

@@ -12,6 +12,9 @@ from rasa.shared.exceptions import InvalidConfigException
 
 from tests.intent.tiny_data import FAST_CONFIG, INTENTS, tiny_nlu_yaml
 
+# Trains Rasa models (`rasa train nlu`, `rasa train` twice).
+pytestmark = pytest.mark.slow
+
 SENTIMENTS = {"negative", "neutral", "positive"}
 
 
