@@ -9,7 +9,7 @@ import re
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(A-Z0-9$])")
 _WHITESPACE = re.compile(r"\s+")
 # Words, numbers with their suffix ("1L", "900ml") and single punctuation marks, which end a name.
-TOKEN = re.compile(r"[A-Za-z][\w'’&-]*|\d[\w.,]*|[^\w\s]")
+TOKEN = re.compile(r"[A-Za-z][\w'’&-]*|\d+(?:[.,]\d+)*[A-Za-z]*|[^\w\s]")
 POSSESSIVE = re.compile(r"['’]s$")
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -66,12 +66,13 @@ def numbers_to_digits(text: str) -> str:
 
 def _stem(word: str) -> str:
     """A crude suffix strip, applied alike to both sides of every comparison: "shipped", "shipping"
-    and "ships" all become "ship", "changed" and "change" both "chang"."""
+    and "ships" all become "ship", "cancelled" and "cancel" both "cancel", "changed" and "change"
+    both "chang"."""
     for suffix, min_length in (("ing", 6), ("ed", 5), ("es", 5), ("s", 4)):
         if len(word) >= min_length and word.endswith(suffix) and not word.endswith("ss"):
             word = word[: -len(suffix)]
             break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeious":
         word = word[:-1]
     return word.rstrip("e") if len(word) > 3 else word
 

@@ -5,6 +5,7 @@ import pytest
 
 from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.prompt import SYSTEM_PROMPT
+from rasa_llm.knowledge.text import content_words
 from rasa_llm.knowledge.verification import (
     FaithfulnessChecker,
     clean_generation,
@@ -55,8 +56,9 @@ def test_answers_that_restate_their_sources_pass(checker: FaithfulnessChecker, a
         ("Express shipping is 10% off today.", [SHIPPING], "unsupported percentage"),
         # True facts attached to the wrong thing: the price of next-day, the word of standard.
         ("Standard delivery costs $19.95.", [SHIPPING], "ungrounded sentence"),
-        # The negation flipped.
+        # The negation flipped (and "shipped"/"ships", "cancel"/"cancelled" are the same words).
         ("Yes, an order that has already shipped can be cancelled.", [CANCEL], "ungrounded sentence"),
+        ("Yes, you can cancel an order that has shipped.", [CANCEL], "ungrounded sentence"),
         ("The customer wants to know how much shipping is.", [SHIPPING], "ungrounded sentence"),
         ("", [SHIPPING], "empty answer"),
     ],
@@ -90,6 +92,10 @@ def test_facts_are_normalized_before_comparing() -> None:
     assert facts.prices == {"1200"}
     assert facts.percents == {"15"}
     assert {("30", "day"), ("5", "day"), ("7", "day"), ("24", "hour")} <= facts.durations
+
+
+def test_content_words_ignore_inflection_punctuation_and_stopwords() -> None:
+    assert content_words("The orders shipped, costing $4.95.") == content_words("order ships cost 4.95")
 
 
 def test_names_are_runs_of_capitalized_words() -> None:
