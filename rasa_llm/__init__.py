@@ -1,7 +1,8 @@
 """rasa-llm: Rasa 3.6 components that fine-tune a transformer classifier and answer from a knowledge base.
 
 Designers reference the components by short paths in `config.yml` / `endpoints.yml`
-(`rasa_llm.TransformerIntentClassifier`, `rasa_llm.KnowledgeRetriever`, `rasa_llm.KnowledgeAnswerNLG`).
+(`rasa_llm.TransformerIntentClassifier`, `rasa_llm.KnowledgeRetriever`, `rasa_llm.KnowledgeAnswerNLG`,
+`rasa_llm.SlashCommandGuard`, `rasa_llm.ActionFailurePolicy`).
 They are imported lazily: `import rasa_llm` stays cheap, and torch is only loaded by the component
 that needs it.
 """
@@ -16,6 +17,8 @@ _COMPONENTS = {
     "TransformerIntentClassifier": "rasa_llm.intent_classifier",
     "KnowledgeRetriever": "rasa_llm.knowledge_retriever",
     "KnowledgeAnswerNLG": "rasa_llm.knowledge_nlg",
+    "SlashCommandGuard": "rasa_llm.slash_command_guard",
+    "ActionFailurePolicy": "rasa_llm.action_failure_policy",
 }
 
 __all__ = list(_COMPONENTS)
