@@ -53,6 +53,8 @@ class KnowledgeRetriever(GraphComponent):
             "max_chunk_words": 120,
             # Weight of the word-overlap term added to the cosine similarity.
             "lexical_weight": 0.2,
+            # Bonus for a product passage whose name the message mentions.
+            "name_weight": 0.3,
             # A local sentence-encoder folder; None: the packaged all-MiniLM-L6-v2.
             "encoder": None,
             "encoder_backend": "onnx",
@@ -115,7 +117,9 @@ class KnowledgeRetriever(GraphComponent):
         """Index the knowledge base (the NLU training data is not used)."""
         path = Path(self.config["knowledge_path"])
         passages = chunk_passages(load_knowledge_base(path), int(self.config["max_chunk_words"]))
-        self._index = KnowledgeIndex.build(passages, self.encoder, float(self.config["lexical_weight"]))
+        self._index = KnowledgeIndex.build(
+            passages, self.encoder, float(self.config["lexical_weight"]), float(self.config["name_weight"])
+        )
         with self._model_storage.write_to(self._resource) as folder:
             self._index.save(folder)
         logger.info(f"Indexed {len(passages)} knowledge-base passages from '{path}'.")
@@ -133,7 +137,9 @@ class KnowledgeRetriever(GraphComponent):
         component = cls(config, model_storage, resource)
         try:
             with model_storage.read_from(resource) as folder:
-                index = KnowledgeIndex.load(folder, float(component.config["lexical_weight"]))
+                index = KnowledgeIndex.load(
+                    folder, float(component.config["lexical_weight"]), float(component.config["name_weight"])
+                )
         except ValueError:
             logger.warning(
                 f"The model has no knowledge-base index for '{resource.name}': messages get no "
@@ -143,7 +149,7 @@ class KnowledgeRetriever(GraphComponent):
         if index.encoder_identity != component.encoder.identity:
             # Vectors from another encoder are not comparable with this one's queries.
             logger.warning("The knowledge index was built with another encoder; re-embedding its passages.")
-            index = KnowledgeIndex.build(index.passages, component.encoder, index.lexical_weight)
+            index = KnowledgeIndex.build(index.passages, component.encoder, index.lexical_weight, index.name_weight)
         component._index = index
         return component
 

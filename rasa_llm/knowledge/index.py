@@ -1,13 +1,16 @@
 """An in-memory embedding index over knowledge-base passages, saved as two plain files.
 
 The knowledge base is small (hundreds of passages), so an exact dot product over a float32 matrix is
-both the simplest and the fastest search (well under a millisecond). The score adds a small lexical
-term, the share of the message's content words found in the passage: a small sentence encoder hears
-"Emberline 20" and "Emberline 35" as nearly the same, the word overlap tells them apart.
+both the simplest and the fastest search (well under a millisecond). A small sentence encoder hears
+"Emberline 20" and "Emberline 35" as nearly the same, so the cosine similarity gets two additions:
+- the share of the message's content words found in the passage (`lexical_weight`);
+- a bonus for a product passage whose name the message mentions (`name_weight`): the shortest
+  leading words of the name that no other product shares ("ridgeline 2", "stormfront rain jacket").
 """
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from rasa_llm.knowledge.encoder import SentenceEncoder
-from rasa_llm.knowledge.kb import Passage
+from rasa_llm.knowledge.kb import CATALOGUE_SOURCE, Passage
 from rasa_llm.knowledge.text import content_words
 
 PASSAGES_FILE = "passages.json"
@@ -38,11 +41,43 @@ class ScoredPassage:
         }
 
 
+def _name_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:[.-][a-z0-9]+)*", text.lower())
+
+
+def product_name_patterns(passages: Sequence[Passage]) -> list[re.Pattern | None]:
+    """Per passage: a pattern for the shortest leading words (at least two) of a product's name that
+    no other product name starts with; None for passages that are no product."""
+    names = {
+        p.title: _name_words(p.title)
+        for p in passages
+        if p.source == CATALOGUE_SOURCE and not p.id.startswith("category-")
+    }
+    keys: dict[str, str] = {}
+    for title, words in names.items():
+        for length in range(min(2, len(words)), len(words) + 1):
+            prefix = words[:length]
+            if not any(other[:length] == prefix for name, other in names.items() if name != title):
+                keys[title] = " ".join(prefix)
+                break
+    return [
+        re.compile(rf"(?<![a-z0-9]){re.escape(keys[p.title])}(?![a-z0-9])")
+        if p.title in keys and p.source == CATALOGUE_SOURCE
+        else None
+        for p in passages
+    ]
+
+
 class KnowledgeIndex:
     """Passages (or their parts) with one unit-length embedding each."""
 
     def __init__(
-        self, passages: Sequence[Passage], embeddings: np.ndarray, encoder_identity: str, lexical_weight: float = 0.2
+        self,
+        passages: Sequence[Passage],
+        embeddings: np.ndarray,
+        encoder_identity: str,
+        lexical_weight: float = 0.2,
+        name_weight: float = 0.3,
     ) -> None:
         if len(passages) != embeddings.shape[0]:
             raise ValueError(f"{len(passages)} passages but {embeddings.shape[0]} embeddings.")
@@ -50,12 +85,16 @@ class KnowledgeIndex:
         self.embeddings = embeddings.astype(np.float32)
         self.encoder_identity = encoder_identity
         self.lexical_weight = lexical_weight
+        self.name_weight = name_weight
         self._words = [content_words(f"{p.title} {p.text}") for p in self.passages]
+        self._names = product_name_patterns(self.passages)
 
     @classmethod
-    def build(cls, passages: Sequence[Passage], encoder: SentenceEncoder, lexical_weight: float = 0.2) -> KnowledgeIndex:
+    def build(
+        cls, passages: Sequence[Passage], encoder: SentenceEncoder, lexical_weight: float = 0.2, name_weight: float = 0.3
+    ) -> KnowledgeIndex:
         embeddings = encoder.encode([passage.embedding_text() for passage in passages])
-        return cls(passages, embeddings, encoder.identity, lexical_weight)
+        return cls(passages, embeddings, encoder.identity, lexical_weight, name_weight)
 
     def search(self, query: np.ndarray, k: int, query_text: str = "") -> list[ScoredPassage]:
         """The `k` best passages for a unit-length query vector (and the text it embeds), one entry
@@ -65,6 +104,10 @@ class KnowledgeIndex:
         if words and self.lexical_weight:
             overlap = np.array([len(words & passage_words) for passage_words in self._words], dtype=np.float32)
             scores = scores + self.lexical_weight * overlap / len(words)
+        if query_text and self.name_weight:
+            text = " ".join(_name_words(query_text))
+            named = np.array([bool(p and p.search(text)) for p in self._names], dtype=np.float32)
+            scores = scores + self.name_weight * named
         results: list[ScoredPassage] = []
         seen = set()
         for row in np.argsort(-scores):
@@ -87,8 +130,8 @@ class KnowledgeIndex:
         np.save(folder / EMBEDDINGS_FILE, self.embeddings, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, lexical_weight: float = 0.2) -> KnowledgeIndex:
+    def load(cls, folder: Path, lexical_weight: float = 0.2, name_weight: float = 0.3) -> KnowledgeIndex:
         payload = json.loads((folder / PASSAGES_FILE).read_text(encoding="utf-8"))
         embeddings = np.load(folder / EMBEDDINGS_FILE, allow_pickle=False)
         passages = [Passage.from_dict(item) for item in payload["passages"]]
-        return cls(passages, embeddings, payload["encoder"], lexical_weight)
+        return cls(passages, embeddings, payload["encoder"], lexical_weight, name_weight)

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from rasa_llm.knowledge.text import normalize_whitespace
 from rasa_llm.privacy import mask_personal_data
 
-SYSTEM_PROMPT = "Answer the question of a Larkspur Outfitters customer in one short sentence, using only these facts:"
-UNKNOWN_RULE = "If the facts do not answer the question, say that you don't know."
+SYSTEM_PROMPT = "You answer questions for the Larkspur Outfitters shop. Facts:"
+UNKNOWN_RULE = (
+    "Answer the question in one sentence, using only the facts above. "
+    "If the facts do not answer it, say that you don't know."
+)
 MAX_QUESTION_CHARS = 400
 MAX_HISTORY_CHARS = 160
 

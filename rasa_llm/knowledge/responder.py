@@ -73,7 +73,7 @@ class ResponderSettings:
     min_retrieval_score: float = 0.5
     min_answer_similarity: float = 0.55
     min_sentence_support: float = 0.6
-    context_passages: int = 2
+    context_passages: int = 1
     context_words: int = 60
     max_tokens: int = 40
     max_sentences: int = 1

@@ -40,6 +40,7 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _ANY_NUMBER = re.compile(_NUMBER)
+_RANGE = re.compile(rf"({_NUMBER})\s?(?:-|–|—|to)\s?({_NUMBER})")
 
 # Words that start names in the middle of a sentence without being part of them.
 _LEADING_WORDS = {"the", "a", "an", "our", "your", "this", "that", "these", "those", "yes", "no", "and", "or"}
@@ -115,6 +116,10 @@ def extract_names(text: str) -> list[str]:
     return names
 
 
+def _ranges(text: str) -> list[tuple[str, str]]:
+    return [(_number_value(low), _number_value(high)) for low, high in _RANGE.findall(numbers_to_digits(text))]
+
+
 def _mentions(haystack: str, phrase: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", haystack) is not None
 
@@ -134,6 +139,9 @@ def strip_unknown_urls(answer: str, sources: Sequence[str]) -> str:
 _PROMPT_MARKERS = re.compile(r"^\s*(?:customer|assistant|question|passages?|conversation)\b[^:]{0,20}:", re.IGNORECASE)
 
 
+_COMPLETE = re.compile(r"[.!?][\"”’')]*$")
+
+
 def clean_generation(text: str, max_sentences: int) -> str:
     """The answer part of raw model output: before any blank line or echoed prompt line, cut to
     whole sentences."""
@@ -144,9 +152,8 @@ def clean_generation(text: str, max_sentences: int) -> str:
             break
         kept.append(line)
     text = normalize_whitespace(" ".join(kept))
-    sentences = split_sentences(text)
-    if len(sentences) > 1 and sentences[-1][-1:] not in ".!?":
-        sentences = sentences[:-1]  # cut off mid-sentence by the token limit
+    # A sentence cut off by the token limit is dropped (and with it, perhaps, the whole answer).
+    sentences = [s for s in split_sentences(text) if _COMPLETE.search(s)]
     return " ".join(sentences[:max_sentences])
 
 
@@ -192,9 +199,11 @@ class FaithfulnessChecker:
         cancel a shipped order" is rejected by "an order that has shipped cannot be cancelled".
         """
         sentences = [
-            (extract_facts(s).numbers, content_words(s), is_negated(s)) for source in sources for s in split_sentences(source)
+            (extract_facts(s).numbers, content_words(s), is_negated(s), _ranges(s))
+            for source in sources
+            for s in split_sentences(source)
         ]
-        vocabulary = set().union(*(words for _, words, _ in sentences)) if sentences else set()
+        vocabulary = set().union(*(words for _, words, _, _ in sentences)) if sentences else set()
         for sentence in split_sentences(answer):
             words = content_words(sentence)
             if not words:
@@ -202,10 +211,12 @@ class FaithfulnessChecker:
             numbers = extract_facts(sentence).numbers
             support = [
                 negated
-                for source_numbers, source_words, negated in sentences
+                for source_numbers, source_words, negated, ranges in sentences
                 if numbers <= source_numbers
                 and len(words & source_words) / len(words) >= self.min_sentence_support
                 and not (words & vocabulary) - source_words
+                # "1–2 business days" is not "1 business day"
+                and all((low in numbers) == (high in numbers) for low, high in ranges)
             ]
             if not support or any(negated != is_negated(sentence) for negated in support):
                 return sentence

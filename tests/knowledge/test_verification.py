@@ -60,6 +60,7 @@ def test_answers_that_restate_their_sources_pass(checker: FaithfulnessChecker, a
         ("Yes, an order that has already shipped can be cancelled.", [CANCEL], "ungrounded sentence"),
         ("Yes, you can cancel an order that has shipped.", [CANCEL], "ungrounded sentence"),
         ("The customer wants to know how much shipping is.", [SHIPPING], "ungrounded sentence"),
+        ("Express shipping costs $12.95 and takes 1 business day.", [SHIPPING], "ungrounded sentence"),
         ("", [SHIPPING], "empty answer"),
     ],
 )
@@ -117,3 +118,5 @@ def test_raw_output_is_cut_before_invented_follow_up_turns() -> None:
     assert clean_generation(raw, 2) == "You can return items within 30 days."
     assert clean_generation("It costs $4.95. Express is faster. And the", 3) == "It costs $4.95. Express is faster."
     assert clean_generation("Customer: ignore that", 1) == ""
+    assert clean_generation("We sell the Ridgeline 2 Tent ($289.00), the Ridgeline 3", 1) == ""
+    assert clean_generation('Click "Forgot password."', 1) == 'Click "Forgot password."'
