@@ -49,7 +49,9 @@ SCENARIOS: tuple[tuple[str, ...], ...] = (
     ("hi there", "where is my order?", "ORD-10002", "maria.garcia@example.com", "thanks!"),
     ("hello", "what's the status of order ORD-10008", "lukas.becker@example.com", "great, thank you"),
     ("how long does standard shipping take?", "what payment methods do you accept?", "ok thanks"),
-    ("I want to return something", "ORD-10004", "john.smith@example.com", "ok", "bye"),
+    # ORD-10004's return window has closed: the bot offers a person, declined (an accepted offer
+    # hands the conversation over and the bot falls silent, which would read as errors here).
+    ("I want to return something", "ORD-10004", "john.smith@example.com", "no thanks", "bye"),
     ("when will I get my refund for ORD-10006?", "aiko.tanaka@example.com", "thank you"),
     ("good morning", "what is your return policy?", "cool", "goodbye"),
 )
