@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -56,14 +57,17 @@ SCENARIOS: tuple[tuple[str, ...], ...] = (
     ("good morning", "what is your return policy?", "cool", "goodbye"),
 )
 
-# Questions no rule or story answers: the generative fallback's work.
+# Questions no rule or story answers: the generative fallback's work. A question the NLU does map
+# to an intent is not counted as a fallback turn (see `PhaseResult.background_other`).
 KNOWLEDGE_QUESTIONS: tuple[str, ...] = (
     "Is the Ridgeline 2 Tent good for windy ridges above the tree line?",
     "Which of your sleeping bags packs the smallest for a bike trip?",
     "Can I wash the merino base layer in a machine, and how hot?",
     "Do your hiking boots run true to size or should I size up?",
-    "What should I pack for a three day trek in October?",
-    "How do I reproof a rain jacket that has stopped beading water?",
+    "How warm is the Emberline 20 sleeping bag?",
+    "What is the difference between your two tents?",
+    "Are your rain jackets waterproof or just water resistant?",
+    "How heavy is the Ridgeline 2 Tent?",
 )
 
 
@@ -73,6 +77,7 @@ class Turn:
     seconds: float
     ok: bool
     error: str = ""
+    mode: str = ""  # of a fallback turn: generated | extractive | abstained
 
 
 @dataclass
@@ -81,6 +86,7 @@ class PhaseResult:
     wall_seconds: float
     turns: list[Turn] = field(default_factory=list)
     not_run: int = 0
+    background_other: int = 0  # knowledge questions the bot answered without the fallback
 
     def of_kind(self, kind: str) -> list[Turn]:
         return [turn for turn in self.turns if turn.ok and turn.kind == kind]
@@ -98,12 +104,12 @@ class PhaseResult:
                 "turns_per_s": len(seconds) / self.wall_seconds if self.wall_seconds else 0.0,
                 **{f"p{q}_ms": percentile(seconds, q) * 1000 for q in (50, 95, 99)},
             }
-        error_kinds: dict[str, int] = {}
-        for turn in self.errors:
-            error_kinds[turn.error] = error_kinds.get(turn.error, 0) + 1
+        error_kinds = Counter(turn.error for turn in self.errors)
+        kinds[FALLBACK]["modes"] = dict(Counter(turn.mode for turn in self.of_kind(FALLBACK)))
         return {
             "phase": self.name, "wall_s": self.wall_seconds, "turns": len(self.turns),
-            "not_run": self.not_run, "errors": len(self.errors), "error_kinds": error_kinds, **kinds,
+            "not_run": self.not_run, "errors": len(self.errors), "error_kinds": dict(error_kinds),
+            "background_other": self.background_other, **kinds,
         }
 
 
@@ -123,9 +129,13 @@ def conversation_script(index: int, turns: int) -> list[str]:
     return list(itertools.islice(messages, turns))
 
 
-def reply_kind(replies: list[dict[str, Any]]) -> str:
-    generated = any(isinstance(reply.get("custom"), dict) and "mode" in reply["custom"] for reply in replies)
-    return FALLBACK if generated else NON_GENERATIVE
+def fallback_mode(replies: list[dict[str, Any]]) -> str:
+    """The fallback's answer mode when a reply carries one, else the empty string."""
+    for reply in replies:
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and "mode" in custom:
+            return str(custom["mode"])
+    return ""
 
 
 class Driver:
@@ -152,7 +162,8 @@ class Driver:
             return Turn(NON_GENERATIVE, time.perf_counter() - started, False, type(error).__name__)
         if not replies:
             return Turn(NON_GENERATIVE, elapsed, False, "empty reply")
-        return Turn(reply_kind(replies), elapsed, True)
+        mode = fallback_mode(replies)
+        return Turn(FALLBACK if mode else NON_GENERATIVE, elapsed, True, mode=mode)
 
 
 async def _conversation(driver: Driver, sender: str, script: list[str], deadline: float, result: PhaseResult) -> None:
@@ -164,10 +175,16 @@ async def _conversation(driver: Driver, sender: str, script: list[str], deadline
 
 
 async def _fallback_worker(driver: Driver, sender: str, stop: asyncio.Event, result: PhaseResult) -> None:
+    # Only fallback turns (and errors) are recorded: the non-generative figures of a phase are those
+    # of its conversations, comparable between phases.
     for question in itertools.cycle(KNOWLEDGE_QUESTIONS):
         if stop.is_set():
             return
-        result.turns.append(await driver.turn(sender, question))
+        turn = await driver.turn(sender, question)
+        if turn.ok and turn.kind != FALLBACK:
+            result.background_other += 1
+        else:
+            result.turns.append(turn)
 
 
 async def run_phase(
@@ -208,8 +225,12 @@ def report(phases: list[PhaseResult], out=sys.stdout) -> dict[str, Any]:
                   f"{_format_ms(figures['p50_ms']):>7} {_format_ms(figures['p95_ms']):>7} "
                   f"{_format_ms(figures['p99_ms']):>7}", file=out)
         kinds = f" {summary['error_kinds']}" if summary["error_kinds"] else ""
+        other = (f", knowledge questions answered without the fallback {summary['background_other']}"
+                 if summary["background_other"] else "")
+        modes = summary[FALLBACK]["modes"]
+        other += f", fallback answers by mode {modes}" if modes else ""
         print(f"{summary['phase']:<10} errors {summary['errors']}{kinds}, not run {summary['not_run']}, "
-              f"wall {summary['wall_s']:.1f} s", file=out)
+              f"wall {summary['wall_s']:.1f} s{other}", file=out)
     verdict: dict[str, Any] = {"phases": summaries}
     unloaded = summaries[0][NON_GENERATIVE]
     verdict["non_generative_turns_per_s"] = unloaded["turns_per_s"]
