@@ -4,8 +4,8 @@
 
 Starts the whole bot on loopback (tests/hardening/stack.py: the shop API behind a fault proxy,
 every service stoppable), runs the scenarios of tests/hardening/fault_scenarios.py one after the
-other and prints a Markdown table: fault, the bot's reply during the fault, the reply once the
-service is back, whether every service was still up, and the warning/error lines each log gained.
+other and prints a Markdown table: fault, the bot's last reply during the fault, its last reply once
+the service is back, whether every service was still up, and the warning/error lines each log gained.
 """
 from __future__ import annotations
 
@@ -30,12 +30,17 @@ def _cell(text: str) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 
+def _last_message(transcript: str) -> str:
+    """The bot's last message: its answer to the step the fault hit (or to the retry)."""
+    return transcript.strip().splitlines()[-1] if transcript.strip() else ""
+
+
 def _outcome(observation: Observation) -> str:
-    parts = [f"{key}: {value}" for key, value in observation.details.items()
-             if not key.startswith("slots_")]
+    parts = []
     if "slots_before" in observation.details:
         kept = observation.details["slots_before"] == observation.details["slots_after"]
-        parts.append(f"slots kept: {kept}")
+        parts.append(f"slots kept across the restart: {kept}")
+    parts += [f"{key}: {value}" for key, value in observation.details.items() if not key.startswith("slots_")]
     problems = ", ".join(f"{log} {count}" for log, count in observation.problems_logged.items() if count)
     parts.append(f"warnings/errors logged: {problems or 'none'}")
     parts.append(f"all services up: {observation.services_up}")
@@ -43,10 +48,12 @@ def _outcome(observation: Observation) -> str:
 
 
 def print_table(observations: list[Observation]) -> None:
-    print("| fault | bot's reply during the fault | reply once the service is back | outcome |")
+    print("| fault | bot's last reply during the fault | last reply once the service is back | outcome |")
     print("|---|---|---|---|")
     for observation in observations:
-        print(f"| {observation.fault} | {_cell(observation.during)} | {_cell(observation.after) or '-'} | "
+        # Simultaneous replies (double submit) are all shown; otherwise the answer to the step at fault.
+        during = observation.during if " || " in observation.during else _last_message(observation.during)
+        print(f"| {observation.fault} | {_cell(during)} | {_cell(_last_message(observation.after)) or '-'} | "
               f"{_cell(_outcome(observation))} |")
 
 
