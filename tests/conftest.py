@@ -20,3 +20,21 @@ def bot_stack(tmp_path_factory):
 
     with running_stack(tmp_path_factory.mktemp("stack"), with_webchat=True) as stack:
         yield stack
+
+
+@pytest.fixture(scope="module")
+def shop_api(tmp_path_factory: pytest.TempPathFactory):
+    """One shop API server per test module, for tests that change nothing (reads and refusals)."""
+    from tests.support.shop_api import start_shop_api
+
+    with start_shop_api(tmp_path_factory.mktemp("shop_api")) as api:
+        yield api
+
+
+@pytest.fixture
+def fresh_shop_api(tmp_path):
+    """A shop API server with a newly seeded database, for a test that changes orders."""
+    from tests.support.shop_api import start_shop_api
+
+    with start_shop_api(tmp_path) as api:
+        yield api

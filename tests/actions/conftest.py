@@ -13,21 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.processes import free_port
-from tests.support.shop_api import RunningShopApi, start_shop_api
-
-
-@pytest.fixture(scope="module")
-def shop_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningShopApi]:
-    """One server per module, for tests that change nothing."""
-    with start_shop_api(tmp_path_factory.mktemp("shop_api")) as api:
-        yield api
-
-
-@pytest.fixture
-def fresh_shop_api(tmp_path) -> Iterator[RunningShopApi]:
-    """A newly seeded server, for a test that changes orders."""
-    with start_shop_api(tmp_path) as api:
-        yield api
+from tests.support.shop_api import RunningShopApi
 
 
 @pytest.fixture
