@@ -1,20 +1,25 @@
-"""Cuts overlong messages before the NLU pipeline reads them.
+"""Makes the text the NLU pipeline reads safe to process: valid Unicode, and not too long.
 
-Rasa runs the NLU pipeline on its event loop: while one message is parsed, no other conversation
-moves. The cost of parsing grows with the text, for some components faster than linearly (a
-transformer's attention; regular expressions with nested repetition, such as a common email
-pattern, which need minutes on 100,000 characters). Channels cap what they accept differently or
-not at all (Rasa's REST channel takes 100 MB), so the cap belongs in the pipeline, where every
-channel passes: the pipeline reads at most `max_characters`, cut at a word boundary. No customer
-question needs more; the tracker still keeps the message as sent.
+- Valid Unicode: JSON lets a client send a lone surrogate (`"\ud800"`), which Python keeps in a
+  str but which Rust-based tokenizers (Hugging Face `tokenizers`) refuse with a TypeError; the
+  message then got no reply at all. Lone surrogates become U+FFFD.
+- Not too long: Rasa runs the NLU pipeline on its event loop, so while one message is parsed no
+  other conversation moves, and the cost of parsing grows with the text, for some components faster
+  than linearly (a transformer's attention; regular expressions with nested repetition, such as a
+  common email pattern, which need minutes on 100,000 characters). Channels cap what they accept
+  differently or not at all (Rasa's REST channel takes 100 MB), so the cap belongs in the pipeline,
+  where every channel passes: it reads at most `max_characters`, cut at a word boundary.
+
+The tracker still keeps the message as sent; only what the pipeline reads is changed.
 
     pipeline:
-      - name: rasa_llm.message_length_limit.MessageLengthLimit
+      - name: rasa_llm.text_sanitizer.TextSanitizer
         max_characters: 2000
 """
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,6 +33,7 @@ from rasa.shared.nlu.training_data.message import Message
 logger = logging.getLogger(__name__)
 
 MAX_CHARACTERS = "max_characters"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def cut_text(text: str, max_characters: int) -> str:
@@ -40,11 +46,16 @@ def cut_text(text: str, max_characters: int) -> str:
     return cut[:boundary] if boundary > 0 else cut
 
 
+def sanitize_text(text: str, max_characters: int) -> str:
+    """`text` as valid Unicode (lone surrogates replaced by U+FFFD), cut to `max_characters`."""
+    return cut_text(_LONE_SURROGATE.sub("\ufffd", text), max_characters)
+
+
 # A (non-trainable) intent classifier: that type runs at inference in pipeline order and costs no
 # training node; listed first, it runs before the tokenizer.
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class MessageLengthLimit(GraphComponent):
-    """Shortens the text the pipeline reads to `max_characters`."""
+class TextSanitizer(GraphComponent):
+    """Valid Unicode, at most `max_characters`: what the rest of the pipeline reads."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -52,7 +63,7 @@ class MessageLengthLimit(GraphComponent):
 
     def __init__(self, max_characters: int) -> None:
         if not isinstance(max_characters, int) or max_characters < 1:
-            raise InvalidConfigException(f"MessageLengthLimit: {MAX_CHARACTERS} must be a positive integer, "
+            raise InvalidConfigException(f"TextSanitizer: {MAX_CHARACTERS} must be a positive integer, "
                                          f"not {max_characters!r}.")
         self._max_characters = max_characters
 
@@ -63,14 +74,18 @@ class MessageLengthLimit(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> MessageLengthLimit:
+    ) -> TextSanitizer:
         return cls(config[MAX_CHARACTERS])
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if isinstance(text, str) and len(text) > self._max_characters:
-                logger.info("A message of %d characters was cut to %d for the NLU pipeline.",
-                            len(text), self._max_characters)
-                message.set(TEXT, cut_text(text, self._max_characters))
+            if not isinstance(text, str):
+                continue
+            sanitized = sanitize_text(text, self._max_characters)
+            if sanitized != text:
+                # Not the text itself: it is user input and may hold personal data.
+                logger.info("A message of %d characters was sanitised for the NLU pipeline (%d characters).",
+                            len(text), len(sanitized))
+                message.set(TEXT, sanitized)
         return messages

@@ -107,8 +107,8 @@ def test_the_reference_bot_guards_its_pipeline_and_allows_its_buttons():
     names = [step["name"].rsplit(".", 1)[-1] for step in pipeline]
     assert "SlashCommandGuard" in names, "config.yml's pipeline has no SlashCommandGuard"
     guard = pipeline[names.index("SlashCommandGuard")]
-    # Before it, only the length limit: every other component would read the injected command.
-    assert set(names[: names.index("SlashCommandGuard")]) <= {"MessageLengthLimit"}
+    # Before it, only the sanitiser: every other component would read the injected command.
+    assert set(names[: names.index("SlashCommandGuard")]) <= {"TextSanitizer"}
     allowed_intents = frozenset(guard.get("allowed_intents", []))
     allowed_entities = frozenset(guard.get("allowed_entities", []))
     for payload in _button_payloads(domain.get("responses", {})):
