@@ -1,10 +1,10 @@
 """The whole bot on loopback with every service in the test's hands, for fault and privacy tests.
 
-Built from the launcher's own pieces (bot/stack.py), with three differences from the shared
-`bot_stack` fixture: the action server reaches the shop API through a `FaultProxy`; every service
-logs through `bot/logging.yml` (the redacting filter) and Rasa logs at debug level, so that user
-messages do reach the log and the masking is tested, not just assumed; the processes are exposed,
-so a test can stop and restart any of them.
+Built from the launcher's own pieces (bot/stack.py, which logs every service through the redacting
+filter of bot/logging.yml), with three differences from the shared `bot_stack` fixture: the action
+server reaches the shop API through a `FaultProxy`; Rasa logs at debug level, so that user messages
+do reach the log and the masking is tested, not just assumed; the processes are exposed, so a test
+can stop and restart any of them.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from pathlib import Path
 
 from bot.processes import ManagedProcess, free_port
 from bot.stack import (
-    ROOT,
     StackSettings,
     backend_processes,
     ensure_model,
@@ -26,20 +25,12 @@ from bot.stack import (
 from tests.hardening.fault_proxy import FaultProxy
 from tests.support.stack import RunningStack
 
-LOGGING_FILE = ROOT / "bot" / "logging.yml"
 RASA_START_TIMEOUT_S = 420.0
 
 
-def with_redacted_logs(process: ManagedProcess) -> ManagedProcess:
-    """Add the logging file to a Rasa or action server command (each spells the flag its own way)."""
-    flag = "--logging-config_file" if "rasa_sdk" in process.command else "--logging-config-file"
-    process.command += [flag, str(LOGGING_FILE)]
-    return process
-
-
 def rasa_instance(settings: StackSettings, model: Path, endpoints: Path, name: str = "rasa") -> ManagedProcess:
-    """A Rasa server as the launcher starts it, plus redacted debug logs in `<name>.log`."""
-    process = with_redacted_logs(rasa_server(settings, model, endpoints))
+    """A Rasa server as the launcher starts it, logging at debug level to `<name>.log`."""
+    process = rasa_server(settings, model, endpoints)
     process.command.append("--debug")
     process.name = name
     process.log_path = settings.run_dir / "logs" / f"{name}.log"
@@ -80,7 +71,7 @@ def controllable_stack(run_dir: Path) -> Iterator[ControllableStack]:
         proxy = FaultProxy(settings.shop_url).start()
         stack.callback(proxy.stop)
         shop, actions = backend_processes(settings)
-        with_redacted_logs(actions).env["SHOP_API_URL"] = proxy.url
+        actions.env["SHOP_API_URL"] = proxy.url
         for process in (shop, actions):
             start_in(stack, process)
         rasa = start_in(stack, rasa_instance(settings, model, endpoints), timeout=RASA_START_TIMEOUT_S)
