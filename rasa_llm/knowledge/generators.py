@@ -115,7 +115,12 @@ class LocalGenerator:
         if time.monotonic() >= deadline:
             # Waited in the queue past the reply's deadline: the caller has already answered.
             raise GeneratorError("The reply's deadline passed before generation started.")
-        self.load()
+        try:
+            self.load()
+        except GeneratorError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any load failure: the reply goes extractive
+            raise GeneratorError(f"The generator model could not be loaded: {error}") from error
         import torch
 
         started = time.monotonic()

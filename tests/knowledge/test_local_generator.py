@@ -118,3 +118,9 @@ def test_a_path_that_is_no_model_is_refused(tmp_path: Path) -> None:
     not_a_model.write_text("hello")
     with pytest.raises(GeneratorError, match="neither a folder nor a .gguf"):
         LocalGenerator(not_a_model).load()
+
+
+def test_a_model_that_fails_to_load_is_a_generator_error(tmp_path: Path) -> None:
+    # An empty folder is no model: the reply is extractive, not a crash of the conversation.
+    with pytest.raises(GeneratorError, match="could not be loaded"):
+        asyncio.run(LocalGenerator(tmp_path).generate(MESSAGES, max_tokens=5, deadline=time.monotonic() + 60))
