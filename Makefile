@@ -6,6 +6,8 @@ export RASA_TELEMETRY_ENABLED := false
 export USE_TF := 0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+# torch's OpenMP threads otherwise spin while waiting, starving the other process on 2 cores
+export OMP_WAIT_POLICY := PASSIVE
 PY := .venv/bin/python
 
 .PHONY: run serve train test setup benchmark-intent benchmark-fallback lint
@@ -29,6 +31,12 @@ test:
 	bash bot/setup_hardening_deps.sh
 	$(PY) -m bot.stack train
 	$(PY) -m pytest
+
+benchmark-intent: setup
+	$(PY) benchmarks/intent_benchmark.py --train data/nlu --split 0.25 --seed 7
+
+benchmark-fallback: setup
+	$(PY) benchmarks/fallback_benchmark.py
 
 lint:
 	$(PY) -m ruff check rasa_llm bot actions tests benchmarks
