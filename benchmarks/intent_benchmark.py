@@ -211,6 +211,7 @@ def compare_runtimes(train_file: Path, messages: list[TestMessage], seed: int, w
     from rasa.shared.nlu.training_data.loading import load_data
     from sklearn.metrics import f1_score
 
+    from rasa_llm import TransformerIntentClassifier
     from rasa_llm.intent.classifier import IntentSentimentClassifier
     from rasa_llm.intent.data import Example, sentiment_from_metadata
     from rasa_llm.intent.runtime import RUNTIMES, build_runtime, resolve_num_threads
@@ -222,13 +223,13 @@ def compare_runtimes(train_file: Path, messages: list[TestMessage], seed: int, w
         for m in load_data(str(train_file)).intent_examples
         if m.get("text")
     ]
-    threads = resolve_num_threads(None)
-    config = TrainingConfig(runtime="torch", random_seed=seed, num_threads=threads)
+    config = TrainingConfig(runtime="torch", random_seed=seed, num_threads=resolve_num_threads(None))
     trained, _ = fit_classifier(examples, default_encoder_path(), config)
+    threads = TransformerIntentClassifier.get_default_config()["inference_threads"]
     texts = [m.text for m in messages]
     truth = [m.intent for m in messages]
     lines = [
-        f"classifier alone, one message per call, {threads} threads",
+        f"classifier alone, one message per call, {threads} inference thread(s) (the default)",
         f"{'runtime':<12}{'accuracy':>10}{'macro-F1':>10}{'sentiment':>11}{'p50 ms':>9}{'p95 ms':>9}",
     ]
     for name in RUNTIMES:

@@ -116,8 +116,11 @@ class TransformerIntentClassifier(IntentClassifier, GraphComponent):
             "intent_ranking_length": LABEL_RANKING_LENGTH,
             # "onnx-int8" (fastest), "onnx", "torch-int8" or "torch".
             "runtime": "onnx-int8",
-            # CPU threads; None = $RASA_LLM_NUM_THREADS, else min(4, CPU count).
+            # CPU threads for fine-tuning; None = $RASA_LLM_NUM_THREADS, else min(4, CPU count).
             "num_threads": None,
+            # ONNX Runtime threads per parse: one short message gains nothing from more, and a
+            # single thread keeps its latency steady on a server busy with other work.
+            "inference_threads": 1,
         }
 
     def __init__(
@@ -257,9 +260,8 @@ class TransformerIntentClassifier(IntentClassifier, GraphComponent):
 def _load_classifier(model_dir: Path, config: dict[str, Any]) -> IntentSentimentClassifier:
     # Raised as InvalidModelError, which is not a ValueError: `load` must not mistake a broken
     # archive for a missing resource and silently serve an untrained classifier.
-    num_threads = resolve_num_threads(config["num_threads"])
     try:
-        return IntentSentimentClassifier.load(model_dir, num_threads)
+        return IntentSentimentClassifier.load(model_dir, config["inference_threads"])
     except (OSError, ValueError, KeyError) as error:
         raise InvalidModelError(
             f"TransformerIntentClassifier could not load its model from the archive ({error}). "
@@ -318,6 +320,12 @@ def _validate_config(config: dict[str, Any], defaults: dict[str, Any]) -> None:
         raise InvalidConfigException(
             "TransformerIntentClassifier: negative_sentiment_threshold must be a number between "
             f"0 and 1, got {threshold!r}."
+        )
+    threads = config["inference_threads"]
+    if not isinstance(threads, int) or threads < 1:
+        raise InvalidConfigException(
+            f"TransformerIntentClassifier: inference_threads must be a positive integer, got "
+            f"{threads!r}."
         )
     ranking_length = config["intent_ranking_length"]
     if not isinstance(ranking_length, int) or ranking_length < 0:

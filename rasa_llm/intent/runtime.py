@@ -29,10 +29,10 @@ Logits = tuple[np.ndarray, np.ndarray]
 
 
 def resolve_num_threads(configured: int | None) -> int:
-    """Threads for inference and training: config, else $RASA_LLM_NUM_THREADS, else min(4, CPUs).
+    """Threads for fine-tuning: config, else $RASA_LLM_NUM_THREADS, else min(4, CPUs).
 
-    A 6-layer encoder on one short message gains little beyond 4 threads, and more threads only
-    contend with the rest of the Rasa process.
+    Training batches gain little beyond 4 threads on a 6-layer encoder, and more would only contend
+    with the rest of `rasa train`.
     """
     if configured:
         return int(configured)
@@ -52,9 +52,13 @@ def check_runtime(name: str) -> str:
 
 
 class TorchRuntime:
-    """The fine-tuned torch module, optionally with its Linear layers dynamically quantized to int8."""
+    """The fine-tuned torch module, optionally with its Linear layers dynamically quantized to int8.
 
-    def __init__(self, model: IntentSentimentModel, quantized: bool, num_threads: int) -> None:
+    It runs with torch's process-wide thread setting, which it leaves alone: other components in the
+    same Rasa process (a local generator) share it.
+    """
+
+    def __init__(self, model: IntentSentimentModel, quantized: bool) -> None:
         import torch
 
         self.name = "torch-int8" if quantized else "torch"
@@ -66,7 +70,6 @@ class TorchRuntime:
             self._model = torch.ao.quantization.quantize_dynamic(
                 self.fp32_model, {torch.nn.Linear}, dtype=torch.qint8
             )
-        torch.set_num_threads(num_threads)
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> Logits:
         import torch
@@ -86,7 +89,7 @@ class TorchRuntime:
 
     @classmethod
     def load(
-        cls, folder: Path, quantized: bool, num_intents: int, num_sentiments: int, num_threads: int
+        cls, folder: Path, quantized: bool, num_intents: int, num_sentiments: int
     ) -> TorchRuntime:
         from safetensors.torch import load_file
 
@@ -96,11 +99,11 @@ class TorchRuntime:
             encoder_config(folder / ENCODER_CONFIG_DIR), num_intents, num_sentiments
         )
         model.load_state_dict(load_file(str(folder / TORCH_WEIGHTS_FILE)))
-        return cls(model, quantized, num_threads)
+        return cls(model, quantized)
 
 
 class OnnxRuntime:
-    """An ONNX export of the model run by ONNX Runtime on the CPU."""
+    """An ONNX export of the model run by ONNX Runtime on the CPU, with its own thread pool."""
 
     def __init__(self, model_bytes: bytes, name: str, num_threads: int) -> None:
         import onnxruntime
@@ -192,21 +195,19 @@ def quantize_onnx(source: Path, target: Path) -> None:
 def load_runtime(
     folder: Path, name: str, num_intents: int, num_sentiments: int, num_threads: int
 ) -> TorchRuntime | OnnxRuntime:
-    """Rebuild the runtime `name` saved in `folder`."""
+    """Rebuild the runtime `name` saved in `folder`; `num_threads` sizes ONNX Runtime's pool."""
     check_runtime(name)
     if name.startswith("onnx"):
         return OnnxRuntime.load(folder, name, num_threads)
-    return TorchRuntime.load(
-        folder, name == "torch-int8", num_intents, num_sentiments, num_threads
-    )
+    return TorchRuntime.load(folder, name == "torch-int8", num_intents, num_sentiments)
 
 
 def build_runtime(
     model: IntentSentimentModel, name: str, num_threads: int, work_dir: Path
 ) -> TorchRuntime | OnnxRuntime:
-    """The runtime `name` for a freshly trained model."""
+    """The runtime `name` for a freshly trained model; `num_threads` sizes ONNX Runtime's pool."""
     check_runtime(name)
     quantized = name.endswith("int8")
     if name.startswith("onnx"):
         return OnnxRuntime.from_model(model, quantized, num_threads, work_dir)
-    return TorchRuntime(model, quantized, num_threads)
+    return TorchRuntime(model, quantized)

@@ -125,6 +125,7 @@ def test_a_folder_that_is_no_model_is_a_clear_error(tmp_path):
         ({"validation_fraction": 1.5}, "validation_fraction must be in"),
         ({"negative_sentiment_threshold": 2}, "between 0 and 1"),
         ({"intent_ranking_length": -1}, "intent_ranking_length must be"),
+        ({"inference_threads": 0}, "inference_threads must be a positive integer"),
         ({"batch_sizee": 8}, "unknown option\\(s\\) 'batch_sizee'"),
     ],
 )
