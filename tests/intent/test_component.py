@@ -18,10 +18,9 @@ RANKING = [("track_order", 0.7), ("return_item", 0.2), ("greet", 0.06), ("thank"
 class _FixedClassifier:
     """Stands in for a trained model: the same prediction for every non-blank text."""
 
-    has_sentiment = True
-
-    def __init__(self, sentiment):
+    def __init__(self, sentiment, has_sentiment: bool = True):
         self._sentiment = sentiment
+        self.has_sentiment = has_sentiment
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         return [
@@ -100,6 +99,25 @@ def test_empty_message_gets_no_intent_so_fallback_can_take_over(tmp_path):
         assert message.get("intent") == {"name": None, "confidence": 0.0}
         assert message.get("intent_ranking") == []
         assert message.get("sentiment") == {"name": None, "confidence": 0.0}
+
+
+def test_without_a_sentiment_head_there_is_no_sentiment_output(tmp_path):
+    component = _component(tmp_path, _FixedClassifier(None, has_sentiment=False))
+    (message,) = component.process([Message(data={"text": "where is my order"})])
+    assert message.get("intent")["name"] == "track_order"
+    assert "sentiment" not in message.data
+
+
+def test_loading_a_resource_that_was_never_trained_predicts_no_intent(tmp_path):
+    component = TransformerIntentClassifier.load(
+        {},
+        LocalModelStorage(tmp_path),
+        Resource("never_trained"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+    (message,) = component.process([Message(data={"text": "hello"})])
+    assert message.get("intent") == {"name": None, "confidence": 0.0}
+    assert message.get("intent_ranking") == []
 
 
 def test_a_missing_model_folder_is_a_clear_error(tmp_path):
