@@ -18,6 +18,7 @@ _COMPONENTS = {
     "KnowledgeRetriever": "rasa_llm.knowledge_retriever",
     "KnowledgeAnswerNLG": "rasa_llm.knowledge_nlg",
     "SlashCommandGuard": "rasa_llm.slash_command_guard",
+    "TextSanitizer": "rasa_llm.text_sanitizer",
     "ActionFailurePolicy": "rasa_llm.action_failure_policy",
 }
 
