@@ -33,7 +33,6 @@ def message_event(text: str, user: str = "U0TESTUSER", channel: str = "D0TESTDM"
     """An Events API `message` event from a direct message to the bot."""
     ts = f"{time.time():.6f}"
     return {
-        "token": "unused-verification-token",
         "team_id": "T0TEST",
         "api_app_id": "A0TEST",
         "type": "event_callback",

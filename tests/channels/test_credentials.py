@@ -32,17 +32,17 @@ def test_channels_missing_a_variable_are_left_out(tmp_path: Path):
 
 def test_secrets_stay_references_that_rasa_expands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     target = tmp_path / "credentials.yml"
-    environ = {"SLACK_BOT_TOKEN": "xoxb-secret-token", "SLACK_SIGNING_SECRET": "signing-secret"}
+    environ = {"SLACK_BOT_TOKEN": "bot-token-for-test", "SLACK_SIGNING_SECRET": "signing-secret"}
 
     write_run_credentials(ROOT / "credentials.yml", target, environ=environ,
                           overrides={SLACK: {"slack_api_url": "http://127.0.0.1:9/api/"}})
 
     text = target.read_text()
-    assert "xoxb-secret-token" not in text and "signing-secret" not in text
+    assert "bot-token-for-test" not in text and "signing-secret" not in text
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     slack = rasa.shared.utils.io.read_config_file(target)[SLACK]
-    assert slack == {"slack_token": "xoxb-secret-token", "slack_signing_secret": "signing-secret",
+    assert slack == {"slack_token": "bot-token-for-test", "slack_signing_secret": "signing-secret",
                      "slack_api_url": "http://127.0.0.1:9/api/"}
 
 
