@@ -69,6 +69,13 @@ class LocalGenerator:
         self._load_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rasa-llm-generator")
         if preload:
+            # Import transformers' shared modules on this thread first. Left to the worker, they are
+            # imported while Rasa's thread loads the intent classifier, and Python hands one thread
+            # the other's half-initialised module ("cannot import name 'AutoTokenizer'"): no model.
+            import transformers.modeling_utils  # noqa: F401
+            import transformers.tokenization_utils_fast  # noqa: F401
+            from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: F401
+
             self._executor.submit(self._load_logged)
 
     def _load_logged(self) -> None:
