@@ -87,23 +87,39 @@ class ActionTrackOrder(VerifiedOrderAction):
         return [SlotSet(ORDER_STATUS, doc.get("status"))]
 
 
-class ActionCancelOrder(VerifiedOrderAction):
-    """Cancels after a "yes" in cancel_order_form; an empty confirmation means the form ended early
-    (the order cannot be cancelled) and its validator already said why."""
+class ConfirmedOrderChange(VerifiedOrderAction, ABC):
+    """An order change its form asked the customer to confirm: made after a "yes", dropped with a
+    word after a "no". An empty confirmation means the form ended early (the change is not allowed)
+    and its validator already said why."""
 
+    # The form's yes/no slot, and what to say after a "no" ({order_id} is filled in).
+    confirmation_slot = ""
+    declined_text = ""
+
+    async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+        confirmed = tracker.get_slot(self.confirmation_slot)
+        if confirmed is None:
+            return []
+        if confirmed is False:
+            dispatcher.utter_message(text=self.declined_text.format(order_id=order_id))
+            return []
+        return await self.change(order_id, email, dispatcher, tracker)
+
+    @abstractmethod
+    async def change(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+        """Make the confirmed change; shop API errors are handled by `run`."""
+
+
+class ActionCancelOrder(ConfirmedOrderChange):
     task = "cancel your order"
     form_slots = CANCEL_SLOTS
+    confirmation_slot = CANCEL_CONFIRMED
+    declined_text = messages.CANCEL_DECLINED
 
     def name(self) -> str:
         return "action_cancel_order"
 
-    async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
-        confirmed = tracker.get_slot(CANCEL_CONFIRMED)
-        if confirmed is None:
-            return []
-        if confirmed is False:
-            dispatcher.utter_message(text=messages.CANCEL_DECLINED.format(order_id=order_id))
-            return []
+    async def change(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
         reason = tracker.get_slot(CANCEL_REASON)
         order = await ShopClient.from_env().cancel_order(
             order_id, email, None if reason == CANCEL_REASON_NOT_GIVEN else reason
@@ -112,20 +128,16 @@ class ActionCancelOrder(VerifiedOrderAction):
         return [SlotSet(ORDER_STATUS, order.get("status"))]
 
 
-class ActionChangeAddress(VerifiedOrderAction):
+class ActionChangeAddress(ConfirmedOrderChange):
     task = "change the address"
     form_slots = ADDRESS_SLOTS
+    confirmation_slot = ADDRESS_CONFIRMED
+    declined_text = messages.ADDRESS_DECLINED
 
     def name(self) -> str:
         return "action_change_address"
 
-    async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
-        confirmed = tracker.get_slot(ADDRESS_CONFIRMED)
-        if confirmed is None:
-            return []
-        if confirmed is False:
-            dispatcher.utter_message(text=messages.ADDRESS_DECLINED.format(order_id=order_id))
-            return []
+    async def change(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
         client = ShopClient.from_env()
         current = (await client.lookup_order(order_id, email)).get("shipping_address") or {}
         address = {
@@ -148,20 +160,16 @@ def return_idempotency_key(conversation_id: str, order_id: str, items: list[dict
     return f"bot-return-{digest[:40]}"
 
 
-class ActionCreateReturn(VerifiedOrderAction):
+class ActionCreateReturn(ConfirmedOrderChange):
     task = "start your return"
     form_slots = RETURN_SLOTS
+    confirmation_slot = RETURN_CONFIRMED
+    declined_text = messages.RETURN_DECLINED
 
     def name(self) -> str:
         return "action_create_return"
 
-    async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
-        confirmed = tracker.get_slot(RETURN_CONFIRMED)
-        if confirmed is None:
-            return []
-        if confirmed is False:
-            dispatcher.utter_message(text=messages.RETURN_DECLINED.format(order_id=order_id))
-            return []
+    async def change(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
         items: list[dict[str, Any]] = tracker.get_slot(RETURN_ITEMS) or []
         doc = await ShopClient.from_env().create_return(
             order_id,
