@@ -44,6 +44,7 @@ INTENTS = {
     "place_order",
     "recover_password",
     "stop",
+    "product_question",
 }
 ENTITIES = {"order_id", "email", "product"}
 SENTIMENTS = {"negative", "neutral", "positive"}
