@@ -30,6 +30,7 @@ from actions.common import (
     ORDER_ID,
     ORDER_STATUS,
     ORDER_VERIFIED,
+    REFUND_STATUS,
     RETURN_CONFIRMED,
     RETURN_ID,
     RETURN_ITEMS,
@@ -195,15 +196,15 @@ class ActionRefundStatus(VerifiedOrderAction):
         refunds = (await client.refunds(order_id, email)).get("refunds") or []
         if refunds:
             dispatcher.utter_message(text=messages.refunds(order_id, refunds))
-            return []
+            return [SlotSet(REFUND_STATUS, refunds[-1].get("status"))]
         return_id: str | None = tracker.get_slot(RETURN_ID)
         if return_id:
             doc = await client.lookup_return(return_id, email)
             if doc.get("order_id") == order_id:
                 dispatcher.utter_message(text=messages.return_progress(doc))
-                return []
+                return [SlotSet(REFUND_STATUS, "none")]
         dispatcher.utter_message(text=messages.no_refund(order_id))
-        return []
+        return [SlotSet(REFUND_STATUS, "none")]
 
 
 class ActionResendInvoice(VerifiedOrderAction):

@@ -256,6 +256,7 @@ def test_a_gift_card_return_is_refused_in_words(fresh_api) -> None:
 def test_refund_status_lists_a_processing_refund(api) -> None:
     result = run(ActionRefundStatus(), tracker(verified("ORD-10006", AIKO)))
     assert "rf-30002" in result.text and "being processed" in result.text
+    assert result.slots()["refund_status"] == "processing"
 
 
 def test_refund_status_of_a_cancelled_order_is_completed(api) -> None:
@@ -266,6 +267,7 @@ def test_refund_status_of_a_cancelled_order_is_completed(api) -> None:
 def test_refund_status_without_a_refund_explains_when_it_comes(api) -> None:
     result = run(ActionRefundStatus(), tracker(verified("ORD-10008", LUKAS)))
     assert "no refund on ord-10008 yet" in result.text
+    assert result.slots()["refund_status"] == "none"
 
 
 def test_refund_status_after_a_return_in_this_conversation_follows_the_return(fresh_api) -> None:
