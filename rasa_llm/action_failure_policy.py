@@ -76,8 +76,9 @@ class ActionFailurePolicy(Policy):
         response = self.config[FAILURE_RESPONSE]
         failed_action = self._failed_action(tracker, domain)
         if failed_action:
-            logger.warning("Custom action '%s' returned nothing (action server down or failing): predicting "
-                           "'%s'.", failed_action, response)
+            # INFO: Rasa has already reported the failure itself (see rasa_llm.action_server_log).
+            logger.info("Custom action '%s' returned nothing (action server down or failing): predicting "
+                        "'%s'.", failed_action, response)
             probabilities[domain.index_for_action(response)] = 1.0
         elif tracker.latest_action_name == response:
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
