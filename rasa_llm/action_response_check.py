@@ -42,4 +42,3 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 def install() -> None:
     """Make every RemoteAction of this process use the validator kept between calls."""
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
-

@@ -46,12 +46,15 @@ class UnreachableActionServerFilter(logging.Filter):
     """Collapses Rasa's report of an unreachable action server into one WARNING per failed action."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == _ACTION_LOGGER and UNREACHABLE in record.getMessage():
+        if record.name not in (_ACTION_LOGGER, _PROCESSOR_LOGGER):
+            return True
+        message = record.getMessage()
+        if record.name == _ACTION_LOGGER and UNREACHABLE in message:
             return False  # repeated by the processor's record, or (slot mappings) by the next action's
-        if record.name == _PROCESSOR_LOGGER and record.getMessage().startswith(_PROCESSOR_FAILURE):
+        if record.name == _PROCESSOR_LOGGER and message.startswith(_PROCESSOR_FAILURE):
             reason = _unreachable_server(record)
             if reason is not None:
-                action = _ACTION_NAME.search(record.getMessage())
+                action = _ACTION_NAME.search(message)
                 server = _SERVER_URL.search(reason)
                 record.msg = "Custom action '%s' did not run: the action server at %s could not be reached."
                 record.args = (action.group(1) if action else "?", server.group(1).rstrip(".") if server else "?")
