@@ -1,10 +1,12 @@
 """Mask personal data (emails, phone numbers, card numbers, street addresses) in free text.
 
 Used where text leaves the conversation's own store: log records (see `bot/logging_config.py`) and
-prompts sent to a remote LLM endpoint by the generative fallback. Masking is pattern-based and errs
-on the side of masking: a mistyped card number is still a card number, so any run of 13-19 digits is
-masked, Luhn-valid or not. Shop identifiers (`ORD-10003`, `RET-20001`, SKUs) and short numbers such as
-prices, quantities and confidences are left alone, because the bot and the model need them.
+prompts sent to a remote LLM endpoint by the generative fallback; with `order_numbers=True` also the
+conversation-insights report (`rasa_llm.insights`), whose readers need no customer's order. Masking
+is pattern-based and errs on the side of masking: a mistyped card number is still a card number, so
+any run of 13-19 digits is masked, Luhn-valid or not. Shop identifiers (`ORD-10003`, `RET-20001`,
+SKUs) and short numbers such as prices, quantities and confidences are otherwise left alone, because
+the bot and the model need them.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ EMAIL = "[EMAIL]"
 PHONE = "[PHONE]"
 CARD = "[CARD]"
 ADDRESS = "[ADDRESS]"
+ORDER = "[ORDER]"
 
 # A number is only personal data when it stands alone: not inside a word, an identifier
 # (`ORD-10003` keeps its digits because they are short), a decimal (`0.98765431`) or a longer run.
@@ -59,6 +62,9 @@ _ADDRESS_RES = (
     re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.IGNORECASE),
 )
 
+# "ORD-10003", "ord 10003", "order #10003", "order number 10003": how customers type order numbers.
+_ORDER_RE = re.compile(r"\b(?:ORD|order(?:\s+(?:number|no\.?|id))?)\s*[-#:]?\s*\d{3,10}\b", re.IGNORECASE)
+
 
 def _mask_phone(match: re.Match[str]) -> str:
     candidate = match.group(0)
@@ -68,17 +74,21 @@ def _mask_phone(match: re.Match[str]) -> str:
     return PHONE
 
 
-def mask_personal_data(text: str) -> str:
+def mask_personal_data(text: str, order_numbers: bool = False) -> str:
     """`text` with emails, phone numbers, card numbers and street addresses replaced by placeholders.
 
     The placeholders (`[EMAIL]`, `[PHONE]`, `[CARD]`, `[ADDRESS]`) keep the sentence readable for a
     person reading a log or a model answering a question. Order of the passes matters: emails first
     (they may hold digits), international phone numbers before cards (a "+49 ..." number can have 13
     digits), cards before national phone numbers (a card's groups look like a phone's).
+    `order_numbers=True` also masks order numbers (`[ORDER]`), for text shown to people outside the
+    conversation.
     """
     if not text:
         return text
     masked = _EMAIL_RE.sub(EMAIL, text)
+    if order_numbers:
+        masked = _ORDER_RE.sub(ORDER, masked)
     masked = _INTERNATIONAL_PHONE_RE.sub(_mask_phone, masked)
     masked = _CARD_RE.sub(CARD, masked)
     masked = _PHONE_RE.sub(_mask_phone, masked)
