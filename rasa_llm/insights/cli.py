@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -14,8 +13,6 @@ from rasa_llm.insights.report import ReportSettings, build_report, utc_timestamp
 from rasa_llm.insights.store import StoreError, TrackerStoreReader
 
 DEFAULT_DAYS = 30
-# Rasa 3.6's tracker store uses SQLAlchemy 1.4 APIs that print a migration warning on import.
-os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 
 def _moment(text: str, end_of_day: bool = False) -> datetime:

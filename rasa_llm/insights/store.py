@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +68,14 @@ class TrackerStoreReader:
 
     @classmethod
     def from_endpoints(cls, endpoints_file: Path) -> TrackerStoreReader:
-        from rasa.core.tracker_store import TrackerStore
-        from rasa.utils.endpoints import read_endpoint_config
+        # Rasa and its dependencies print deprecation notices on import (and switch them on for later
+        # imports), which would bury the report's own one-line messages. SQLAlchemy 1.4's notice about
+        # 2.0 has its own switch.
+        os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from rasa.core.tracker_store import TrackerStore
+            from rasa.utils.endpoints import read_endpoint_config
 
         if not endpoints_file.is_file():
             raise StoreError(f"No endpoints file at '{endpoints_file}'.")
