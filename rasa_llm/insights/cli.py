@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rasa_llm.insights.grouping import DEFAULT_THRESHOLD
-from rasa_llm.insights.report import ReportSettings, build_report, utc_timestamp, write_report
-from rasa_llm.insights.store import StoreError, TrackerStoreReader
+from rasa_llm.insights.report import ReportSettings, build_report, count_in_parallel, write_report
+from rasa_llm.insights.store import StoreError
 
 DEFAULT_DAYS = 30
 
@@ -47,14 +48,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="intent confidence below which a message counts as not understood (default: 0.6)")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                         help=f"similarity for two messages to share a group (default: {DEFAULT_THRESHOLD})")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                        help="processes reading the store, each a range of conversations (default: 2)")
     parser.add_argument("--max-groups", type=int, default=50, help="groups listed in the to-do list (default: 50)")
     args = parser.parse_args(argv)
     args.until = args.until or datetime.now(timezone.utc)
     args.since = args.since or args.until - timedelta(days=DEFAULT_DAYS)
     if args.since >= args.until:
         parser.error("--since must be before --until")
-    if not 0 <= args.low_confidence <= 1 or not 0 < args.threshold <= 1 or args.max_groups < 1:
-        parser.error("--low-confidence and --threshold are between 0 and 1, --max-groups at least 1")
+    if not 0 <= args.low_confidence <= 1 or not 0 < args.threshold <= 1 or min(args.max_groups, args.workers) < 1:
+        parser.error("--low-confidence and --threshold are between 0 and 1, --max-groups and --workers at least 1")
     return args
 
 
@@ -72,9 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = ReportSettings(since=args.since, until=args.until, low_confidence=args.low_confidence,
                               threshold=args.threshold, max_groups=args.max_groups)
     try:
-        reader = TrackerStoreReader.from_endpoints(args.endpoints)
-        conversations = reader.conversations(utc_timestamp(args.since), utc_timestamp(args.until))
-        report = build_report(conversations, settings, _encoder, reader.description)
+        figures, store_name = count_in_parallel(args.endpoints, settings, args.workers)
+        report = build_report(figures, settings, _encoder, store_name)
     except StoreError as error:
         print(f"insights: error: {error}", file=sys.stderr)
         return 1

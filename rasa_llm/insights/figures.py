@@ -142,6 +142,24 @@ class Figures:
             if message.reasons:
                 self.unhandled.add(message.text, message.reasons, message.best_intent)
 
+    def merge(self, other: Figures) -> None:
+        """Add the figures of another part of the store (conversations are never split between parts)."""
+        self.conversations += other.conversations
+        self.unreadable_events += other.unreadable_events
+        self.handoff_conversations += other.handoff_conversations
+        self.handoffs += other.handoffs
+        for name in ("conversations_by_day", "turns_by_day", "negative_by_day", "knowledge", "before_handoff",
+                     "negative_after_intent", "negative_after_bot"):
+            getattr(self, name).update(getattr(other, name))
+        for day, counts in other.intents_by_day.items():
+            self.intents_by_day[day].update(counts)
+        for form, funnel in other.forms.items():
+            mine = self.forms[form]
+            mine.started += funnel.started
+            mine.completed += funnel.completed
+            mine.abandoned_at.update(funnel.abandoned_at)
+        self.unhandled.merge(other.unhandled)
+
     def _user_message(self, event: Any, messages: list[_Message], last_bot_action: str) -> _Message | None:
         data = event.data or {}
         parse = data.get("parse_data")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Any
 
 from rasa_llm.insights.figures import Figures
 from rasa_llm.insights.grouping import DEFAULT_THRESHOLD, Encoder, group_messages
-from rasa_llm.insights.store import Conversation
+from rasa_llm.insights.store import Conversation, TrackerStoreReader
 
 HTML_FILE = "insights.html"
 JSON_FILE = "insights.json"
@@ -27,16 +29,50 @@ class ReportSettings:
     max_groups: int = 50
 
 
+def count(conversations: Iterable[Conversation], low_confidence: float) -> Figures:
+    figures = Figures(low_confidence=low_confidence)
+    for conversation in conversations:
+        figures.add(conversation)
+    return figures
+
+
+def _count_part(endpoints: Path, since: float, until: float, bounds: tuple, low_confidence: float) -> Figures:
+    reader = TrackerStoreReader.from_endpoints(endpoints)
+    try:
+        return count(reader.conversations(since, until, *bounds), low_confidence)
+    finally:
+        reader.store.engine.dispose()
+
+
+def count_in_parallel(endpoints: Path, settings: ReportSettings, workers: int) -> tuple[Figures, str]:
+    """The figures of the whole window, read by `workers` processes, each a range of sender ids.
+
+    Reading is CPU-bound (SQLite's JSON extraction, then Python per event), so a second process on a
+    second core nearly halves the time; each process holds one conversation at a time.
+    """
+    since, until = utc_timestamp(settings.since), utc_timestamp(settings.until)
+    reader = TrackerStoreReader.from_endpoints(endpoints)
+    bounds = reader.sender_bounds(workers)
+    reader.store.engine.dispose()
+    if len(bounds) == 1:
+        return count(reader.conversations(since, until), settings.low_confidence), reader.description
+    # Forked workers start without importing Rasa again; each opens its own connection.
+    with ProcessPoolExecutor(len(bounds), mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_count_part, endpoints, since, until, part, settings.low_confidence)
+                   for part in bounds]
+        parts = [future.result() for future in futures]
+    figures = parts[0]
+    for part in parts[1:]:
+        figures.merge(part)
+    return figures, reader.description
+
+
 def build_report(
-    conversations: Any,  # Iterable[Conversation]
+    figures: Figures,
     settings: ReportSettings,
     encoder_factory: Callable[[], Encoder],
     store_name: str,
 ) -> dict[str, Any]:
-    figures = Figures(low_confidence=settings.low_confidence)
-    conversation: Conversation
-    for conversation in conversations:
-        figures.add(conversation)
     report = {
         "window": {"since": settings.since.isoformat(), "until": settings.until.isoformat()},
         "store": store_name,

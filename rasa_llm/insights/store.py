@@ -91,8 +91,28 @@ class TrackerStoreReader:
         except Exception as error:  # noqa: BLE001 - any driver error means the same to the caller
             raise StoreError(f"Cannot open the tracker store: {_one_line(error)}") from error
 
-    def conversations(self, since: float, until: float) -> Iterator[Conversation]:
-        """Each conversation's events with `since <= timestamp < until`, in stored order.
+    def sender_bounds(self, parts: int) -> list[tuple[str | None, str | None]]:
+        """`parts` ranges of sender ids holding about as many events each (for parallel reading)."""
+        import sqlalchemy as sa
+
+        table = self.store.SQLEvent.__table__
+        if parts <= 1:
+            return [(None, None)]
+        with self.store.session_scope() as session:
+            total = session.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0
+            pivots = [
+                session.execute(sa.select(table.c.sender_id).order_by(table.c.sender_id)
+                                .offset(total * part // parts).limit(1)).scalar()
+                for part in range(1, parts)
+            ]
+        edges = [None, *sorted({pivot for pivot in pivots if pivot is not None}), None]
+        return list(zip(edges[:-1], edges[1:], strict=True))
+
+    def conversations(
+        self, since: float, until: float, first_sender: str | None = None, end_sender: str | None = None
+    ) -> Iterator[Conversation]:
+        """Each conversation's events with `since <= timestamp < until`, in stored order; optionally
+        only the senders with `first_sender <= sender_id < end_sender`.
 
         Only the events the report reads are fetched: no `action_listen`, no slot but `requested_slot`.
         """
@@ -110,6 +130,8 @@ class TrackerStoreReader:
                 sa.and_(table.c.type_name == ACTION, table.c.action_name != LISTEN),
                 sa.and_(table.c.type_name == SLOT, table.c.action_name == REQUESTED_SLOT),
             ))
+            .where(table.c.sender_id >= first_sender if first_sender is not None else sa.true())
+            .where(table.c.sender_id < end_sender if end_sender is not None else sa.true())
             .order_by(table.c.sender_id, table.c.id)
             .execution_options(stream_results=True, max_row_buffer=_BATCH_ROWS)
         )

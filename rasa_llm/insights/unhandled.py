@@ -58,6 +58,19 @@ class UnhandledMessages:
         if intent:
             entry.intents[intent] += 1
 
+    def merge(self, other: UnhandledMessages) -> None:
+        """Add what another collector (another part of the store) counted."""
+        self.total += other.total
+        self.not_kept += other.not_kept
+        self.reasons.update(other.reasons)
+        for key, entry in other._by_text.items():
+            if key in self._by_text:
+                self._by_text[key].merge(entry)
+            elif len(self._by_text) < self.max_distinct:
+                self._by_text[key] = entry
+            else:
+                self.not_kept += entry.count
+
     def masked(self) -> list[UnhandledText]:
         """The distinct texts with personal data masked, most frequent first."""
         merged: dict[str, UnhandledText] = {}

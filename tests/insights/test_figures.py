@@ -100,3 +100,20 @@ def test_a_user_event_without_parse_data_is_counted_unreadable():
     figures = Figures()
     figures.add(Conversation("c", [StoredEvent("user", 1.0, None, None, {"text": "hi"})], 0))
     assert figures.as_dict()["totals"] == {"conversations": 0, "turns": 0, "unreadable_events": 1}
+
+
+def test_figures_read_in_two_parts_and_merged_equal_those_read_at_once(small_store, figures):
+    reader = TrackerStoreReader.from_endpoints(small_store)
+    bounds = reader.sender_bounds(2)
+    assert len(bounds) == 2 and bounds[0][1] == bounds[1][0]
+    parts = []
+    for part in bounds:
+        part_figures = Figures(low_confidence=0.6)
+        for conversation in reader.conversations(*(utc_timestamp(moment) for moment in WINDOW), *part):
+            part_figures.add(conversation)
+        parts.append(part_figures)
+    assert parts[0].conversations and parts[1].conversations
+    parts[0].merge(parts[1])
+    assert parts[0].as_dict() == figures.as_dict()
+    assert [(e.text, e.count, e.reasons) for e in parts[0].unhandled.masked()] == [
+        (e.text, e.count, e.reasons) for e in figures.unhandled.masked()]
