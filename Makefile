@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export OMP_WAIT_POLICY := PASSIVE
 PY := .venv/bin/python
 
-.PHONY: run serve train test setup benchmark-intent benchmark-fallback lint
+.PHONY: run serve train test setup benchmark-intent benchmark-fallback benchmark-insights insights lint
 
 run: setup
 	$(PY) -m bot.stack shell
@@ -37,6 +37,15 @@ benchmark-intent: setup
 
 benchmark-fallback: setup
 	$(PY) benchmarks/fallback_benchmark.py
+
+# The conversation-insights report of the tracker store in endpoints.yml (ENDPOINTS=... for another):
+#   make insights SINCE=2026-11-01 UNTIL=2026-11-30    (UTC days, both included; default: the last 30 days)
+insights: setup
+	$(PY) -m rasa_llm.insights --endpoints $(or $(ENDPOINTS),endpoints.yml) --out $(or $(OUT),reports/insights) \
+		$(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL))
+
+benchmark-insights: setup
+	$(PY) benchmarks/insights_benchmark.py
 
 lint:
 	$(PY) -m ruff check rasa_llm bot actions tests benchmarks

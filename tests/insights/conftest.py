@@ -49,9 +49,12 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The endpoints file of a tracker store holding `scenario()` plus one unreadable event."""
     folder = tmp_path_factory.mktemp("insights_store")
     db = folder / "trackers.sqlite3"
-    store = write_store(db, scenario())
+    add_unreadable_event(write_store(db, scenario()))
+    return write_endpoints(folder / "endpoints.yml", db)
+
+
+def add_unreadable_event(store) -> None:
     with store.session_scope() as session:
         session.add(store.SQLEvent(sender_id="knowledge", type_name="user", timestamp=DAY2 + 7200,
                                    intent_name="greet", action_name=None, data="{not json"))
         session.commit()
-    return write_endpoints(folder / "endpoints.yml", db)

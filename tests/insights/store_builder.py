@@ -71,8 +71,9 @@ class Script:
         return self.action("action_listen")
 
 
-def write_store(path: Path, conversations: dict[str, Script]) -> SQLTrackerStore:
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+def write_store(path: Path | None, conversations: dict[str, Script], **settings: Any) -> SQLTrackerStore:
+    """Save the conversations with Rasa's SQLTrackerStore (an SQLite file at `path`, or `settings`)."""
+    store = SQLTrackerStore(Domain.empty(), **(settings or {"dialect": "sqlite", "db": str(path)}))
     for sender_id, script in conversations.items():
         tracker = DialogueStateTracker.from_events(sender_id, script.events)
         asyncio.run(store.save(tracker))
