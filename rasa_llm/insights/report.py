@@ -47,8 +47,9 @@ def _count_part(endpoints: Path, since: float, until: float, bounds: tuple, low_
 def count_in_parallel(endpoints: Path, settings: ReportSettings, workers: int) -> tuple[Figures, str]:
     """The figures of the whole window, read by `workers` processes, each a range of sender ids.
 
-    Reading is CPU-bound (SQLite's JSON extraction, then Python per event), so a second process on a
-    second core nearly halves the time; each process holds one conversation at a time.
+    Reading is CPU-bound (SQLite's JSON extraction, then Python per event), so on a machine with a
+    free second core a second process reads the other half meanwhile; each process holds one
+    conversation at a time.
     """
     since, until = utc_timestamp(settings.since), utc_timestamp(settings.until)
     reader = TrackerStoreReader.from_endpoints(endpoints)
