@@ -187,7 +187,7 @@ class FaithfulnessChecker:
                 return f"name '{name}'"
         return None
 
-    def ungrounded_sentence(self, answer: str, sources: Sequence[str]) -> str | None:
+    def ungrounded_sentence(self, answer: str, sources: Sequence[str], question: str = "") -> str | None:
         """The first answer sentence that the sources do not support, or None.
 
         A source sentence supports an answer sentence when it holds all its numbers, at least
@@ -197,6 +197,8 @@ class FaithfulnessChecker:
         shipped" adds "shipped" from a sentence about something else; that is how small models mix
         up facts. Every supporting sentence must also agree with the answer on negation: "you can
         cancel a shipped order" is rejected by "an order that has shipped cannot be cancelled".
+        Words of the customer's `question` that the sources never use ("buy" where they say "order")
+        are the customer's terms, not claims: they do not count against the support.
         """
         sentences = [
             (extract_facts(s).numbers, content_words(s), is_negated(s), _ranges(s))
@@ -204,10 +206,14 @@ class FaithfulnessChecker:
             for s in split_sentences(source)
         ]
         vocabulary = set().union(*(words for _, words, _, _ in sentences)) if sentences else set()
+        customer_terms = content_words(question) - vocabulary
         for sentence in split_sentences(answer):
-            words = content_words(sentence)
-            if not words:
+            own_words = content_words(sentence)
+            if not own_words:
                 continue
+            words = own_words - customer_terms
+            if not words:
+                return sentence  # the customer's words only: nothing in it comes from the sources
             numbers = extract_facts(sentence).numbers
             support = [
                 negated
@@ -231,7 +237,7 @@ class FaithfulnessChecker:
         vectors = self.encoder.encode([answer, *sources])
         return tuple(float(score) for score in vectors[1:] @ vectors[0])
 
-    def check(self, answer: str, sources: Sequence[str]) -> Verdict:
+    def check(self, answer: str, sources: Sequence[str], question: str = "") -> Verdict:
         if not answer:
             return Verdict(False, "empty answer")
         if self.echoes_instructions(answer):
@@ -239,7 +245,7 @@ class FaithfulnessChecker:
         unsupported = self.unsupported_fact(answer, sources)
         if unsupported:
             return Verdict(False, f"unsupported {unsupported}")
-        ungrounded = self.ungrounded_sentence(answer, sources)
+        ungrounded = self.ungrounded_sentence(answer, sources, question)
         if ungrounded:
             return Verdict(False, f"ungrounded sentence '{ungrounded[:80]}'")
         similarities = self.similarities(answer, sources)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from rasa_llm.knowledge.cache import cached_folder
-from rasa_llm.knowledge.generators import GeneratorError, LocalGenerator, count_sentence_ends
+from rasa_llm.knowledge.generators import GeneratorError, LocalGenerator
+from rasa_llm.knowledge.stopping import count_sentence_ends
 from rasa_llm.packaged_models import default_generator_path
 
 MESSAGES = [
