@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rasa_llm.knowledge.encoder import SentenceEncoder
-from rasa_llm.knowledge.prompt import SYSTEM_PROMPT, UNKNOWN_RULE
+from rasa_llm.knowledge.prompt import SYSTEM_PROMPT
 from rasa_llm.knowledge.text import (
     POSSESSIVE,
     TOKEN,
@@ -157,6 +157,19 @@ def clean_generation(text: str, max_sentences: int) -> str:
     return " ".join(sentences[:max_sentences])
 
 
+_NAMED_NUMBER = re.compile(r"\b([A-Za-z]+) (\d+)\b")
+
+
+def _without_named_numbers(sentence: str, source_text: str) -> str:
+    """`sentence` without the numbers that belong to a product name of the sources ("Basecamp 4",
+    "Longtrail 55"): those name a product, and the product's own sentence need not repeat them."""
+    def strip(match: re.Match[str]) -> str:
+        in_source = re.search(rf"(?<!\w){re.escape(match.group(0))}(?!\w)", source_text, re.IGNORECASE)
+        return match.group(1) if in_source and in_source.group(0)[:1].isupper() else match.group(0)
+
+    return _NAMED_NUMBER.sub(strip, sentence)
+
+
 class FaithfulnessChecker:
     """Decides whether a generated answer says only what its sources say."""
 
@@ -164,7 +177,7 @@ class FaithfulnessChecker:
         self.encoder = encoder
         self.min_similarity = min_similarity
         self.min_sentence_support = min_sentence_support
-        words = normalize_whitespace(f"{SYSTEM_PROMPT} {UNKNOWN_RULE}".lower()).split()
+        words = normalize_whitespace(SYSTEM_PROMPT.lower()).split()
         self._instruction_ngrams = {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
 
     def unsupported_fact(self, answer: str, sources: Sequence[str]) -> str | None:
@@ -207,6 +220,7 @@ class FaithfulnessChecker:
         ]
         vocabulary = set().union(*(words for _, words, _, _ in sentences)) if sentences else set()
         customer_terms = content_words(question) - vocabulary
+        source_text = normalize_whitespace(" ".join(sources))
         for sentence in split_sentences(answer):
             own_words = content_words(sentence)
             if not own_words:
@@ -214,7 +228,7 @@ class FaithfulnessChecker:
             words = own_words - customer_terms
             if not words:
                 return sentence  # the customer's words only: nothing in it comes from the sources
-            numbers = extract_facts(sentence).numbers
+            numbers = extract_facts(_without_named_numbers(sentence, source_text)).numbers
             support = [
                 negated
                 for source_numbers, source_words, negated, ranges in sentences
