@@ -74,7 +74,7 @@ class ResponderSettings:
     min_answer_similarity: float = 0.55
     min_sentence_support: float = 0.6
     context_passages: int = 1
-    context_words: int = 60
+    context_words: int = 30  # the best sentences for the question: a tiny model restates short facts well
     max_tokens: int = 40
     max_sentences: int = 1
     candidates: int = 1  # answers generated per question (one batch); the first verified one is sent

@@ -173,7 +173,7 @@ def test_the_openai_backend_answers_through_http(encoder, retrieve, monkeypatch)
     assert answer.mode == GENERATED
     body = server.requests[0]
     assert body["model"] == "fake-model" and body["temperature"] == 0 and body["max_tokens"] == 40
-    assert body["messages"][-1]["content"] == RETURN_QUESTION
+    assert body["messages"][-1]["content"].endswith(f"\nQuestion: {RETURN_QUESTION}")
     assert server.headers[0]["Authorization"] == "Bearer sk-test-123"
 
 
