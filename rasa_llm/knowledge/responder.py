@@ -72,12 +72,14 @@ class KnowledgeAnswer:
 class ResponderSettings:
     min_retrieval_score: float = 0.5
     min_answer_similarity: float = 0.55
-    min_sentence_support: float = 0.6
+    min_sentence_support: float = 0.8  # the customer's own words are not counted (see verification.py)
     context_passages: int = 1
     context_words: int = 30  # the best sentences for the question: a tiny model restates short facts well
     max_tokens: int = 40
     max_sentences: int = 1
-    candidates: int = 1  # answers generated per question (one batch); the first verified one is sent
+    # Answers generated per question in one batch (CTranslate2), the first verified one sent. Measured
+    # with SmolLM2-135M: 3 sampled candidates verified fewer answers than 1 greedy, at twice the latency.
+    candidates: int = 1
     timeout: float = 4.0
     history_turns: int = 2
     extractive_words: int = 50

@@ -2,7 +2,8 @@
 
 A generated answer is accepted only when
 - every fact in it appears in the retrieved passages: prices, percentages, durations (value and unit),
-  any other number, and every name (a run of capitalized words, e.g. "Ridgeline 3 Tent", "FedEx");
+  any other number, every name (a run of capitalized words, e.g. "Ridgeline 3 Tent", "FedEx") and
+  every claim word ("all", "free", "most popular", "guaranteed"...);
 - each of its sentences is grounded in one place: one source sentence holds all its numbers, most of
   its content words and every content word the sources use anywhere, so a true price cannot be
   attached to the wrong product or shipping option; with the same negation (a small model readily
@@ -47,6 +48,12 @@ _LEADING_WORDS = {"the", "a", "an", "our", "your", "this", "that", "these", "tho
 # Capitalized words an answer may use without a source: the shop's own name and the pronoun "I".
 _ALWAYS_ALLOWED = {"i", "i'm", "i'll", "i've", "i'd", "larkspur", "larkspur outfitters", "outfitters"}
 ECHO_WORDS = 6
+# Words that make a claim or a promise on their own ("all payment methods", "our most popular", "free"):
+# an answer may use one only when a source does.
+CLAIM_WORDS = frozenset(
+    "all any every always never free guarantee guaranteed best popular most only lifetime unlimited "
+    "instantly immediately anytime forever whenever".split()
+)
 
 
 @dataclass(frozen=True)
@@ -173,7 +180,7 @@ def _without_named_numbers(sentence: str, source_text: str) -> str:
 class FaithfulnessChecker:
     """Decides whether a generated answer says only what its sources say."""
 
-    def __init__(self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.6) -> None:
+    def __init__(self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.8) -> None:
         self.encoder = encoder
         self.min_similarity = min_similarity
         self.min_sentence_support = min_sentence_support
@@ -195,6 +202,9 @@ class FaithfulnessChecker:
             if missing:
                 return label + sorted(missing)[0]
         haystack = normalize_whitespace(source_text).lower()
+        for word in sorted(CLAIM_WORDS & set(TOKEN.findall(answer.lower()))):
+            if not _mentions(haystack, word):
+                return f"claim '{word}'"
         for name in extract_names(answer):
             if name.lower() not in _ALWAYS_ALLOWED and not _mentions(haystack, name.lower()):
                 return f"name '{name}'"
