@@ -177,6 +177,13 @@ def _without_named_numbers(sentence: str, source_text: str) -> str:
     return _NAMED_NUMBER.sub(strip, sentence)
 
 
+def _subject_words(source: str) -> set[str]:
+    """Words of the names in a passage's first sentence: what the passage is about ("Basecamp 4 Family
+    Tent"), which its later sentences ("Specs: waterproof rating 2000 mm") leave unsaid."""
+    first = (split_sentences(source) or [""])[0]
+    return {word for name in extract_names(first) for word in content_words(name) if not word[:1].isdigit()}
+
+
 class FaithfulnessChecker:
     """Decides whether a generated answer says only what its sources say."""
 
@@ -224,7 +231,7 @@ class FaithfulnessChecker:
         are the customer's terms, not claims: they do not count against the support.
         """
         sentences = [
-            (extract_facts(s).numbers, content_words(s), is_negated(s), _ranges(s))
+            (extract_facts(s).numbers, content_words(s) | _subject_words(source), is_negated(s), _ranges(s))
             for source in sources
             for s in split_sentences(source)
         ]
@@ -232,13 +239,16 @@ class FaithfulnessChecker:
         customer_terms = content_words(question) - vocabulary
         source_text = normalize_whitespace(" ".join(sources))
         for sentence in split_sentences(answer):
-            own_words = content_words(sentence)
+            # Numbers of product names ("Basecamp 4") are part of the subject, not facts of the sentence.
+            unnamed = _without_named_numbers(sentence, source_text)
+            own_words = content_words(unnamed)
             if not own_words:
                 continue
-            words = own_words - customer_terms
+            # Numbers are checked as numbers below ("$289" is "$289.00"), not as words.
+            words = {word for word in own_words if not word[:1].isdigit()} - customer_terms
             if not words:
                 return sentence  # the customer's words only: nothing in it comes from the sources
-            numbers = extract_facts(_without_named_numbers(sentence, source_text)).numbers
+            numbers = extract_facts(unnamed).numbers
             support = [
                 negated
                 for source_numbers, source_words, negated, ranges in sentences

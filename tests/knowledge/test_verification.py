@@ -120,3 +120,42 @@ def test_raw_output_is_cut_before_invented_follow_up_turns() -> None:
     assert clean_generation("Customer: ignore that", 1) == ""
     assert clean_generation("We sell the Ridgeline 2 Tent ($289.00), the Ridgeline 3", 1) == ""
     assert clean_generation('Click "Forgot password."', 1) == 'Click "Forgot password."'
+
+
+ACCOUNT = "You do not need an account to order: guest checkout works with just an email address."
+HEADLAMP = "Headlamp 400 (SKU LK-ACC-050) is one of our accessories and costs $49.00. Specs: brightness 400 lumens."
+BASECAMP = (
+    "Basecamp 4 Family Tent (SKU LK-TNT-402) is one of our tents and costs $429.00. "
+    "Specs: weight 6.8 kg; waterproof rating 2000 mm."
+)
+
+
+def test_the_customers_own_words_are_not_held_against_a_faithful_paraphrase(checker) -> None:
+    answer = "No, you do not need an account to buy something."
+    assert checker.check(answer, [ACCOUNT], question="do I need an account to buy something").supported
+    assert not checker.check(answer, [ACCOUNT]).supported  # "buy something" is nobody's claim without the question
+
+
+def test_an_answer_made_only_of_the_customers_words_is_rejected(checker) -> None:
+    verdict = checker.check("Yes, you can buy something.", [ACCOUNT], question="can I buy something")
+    assert not verdict.supported
+
+
+def test_the_customers_words_do_not_excuse_a_flipped_negation(checker) -> None:
+    question = "can I still cancel an order that has shipped"
+    assert not checker.check("You can cancel an order that has shipped.", [CANCEL], question=question).supported
+
+
+@pytest.mark.parametrize("answer", [
+    "The headlamp is one of our most popular accessories and costs $49.00.",
+    "We accept all payment methods.",
+    "Shipping is free.",
+])
+def test_a_claim_word_without_a_source_is_rejected(checker, answer: str) -> None:
+    verdict = checker.check(answer, [HEADLAMP, SHIPPING])
+    assert not verdict.supported and "claim" in verdict.reason
+
+
+def test_a_number_of_a_product_name_does_not_need_to_be_in_the_fact_sentence(checker) -> None:
+    assert checker.check("The basecamp 4 tent has a waterproof rating of 2000 mm.", [BASECAMP]).supported
+    assert not checker.check("The basecamp 4 tent has a waterproof rating of 3000 mm.", [BASECAMP]).supported
