@@ -72,7 +72,7 @@ class KnowledgeAnswer:
 class ResponderSettings:
     min_retrieval_score: float = 0.5
     min_answer_similarity: float = 0.55
-    min_sentence_support: float = 0.8  # the customer's own words are not counted (see verification.py)
+    min_sentence_support: float = 0.8
     context_passages: int = 1
     context_words: int = 30  # the best sentences for the question: a tiny model restates short facts well
     max_tokens: int = 40
@@ -142,7 +142,7 @@ class KnowledgeResponder:
 
         sources = [p.text for p in strong]
         answers = [strip_unknown_urls(clean_generation(text, self.settings.max_sentences), sources) for text in generation.texts]
-        answer, verdict, cited = await asyncio.to_thread(self._first_verified, question, answers, strong)
+        answer, verdict, cited = await asyncio.to_thread(self._first_verified, answers, strong)
         if not verdict.supported:
             logger.info(f"Generated answer rejected ({verdict.reason}); answering extractively.")
             return self._extractive(strong[0], ranked[0], REASON_UNVERIFIED, detail=verdict.reason, generation=generation)
@@ -162,12 +162,12 @@ class KnowledgeResponder:
         return ranked
 
     def _first_verified(
-        self, question: str, answers: Sequence[str], passages: Sequence[RetrievedPassage]
+        self, answers: Sequence[str], passages: Sequence[RetrievedPassage]
     ) -> tuple[str, Verdict, tuple[RetrievedPassage, ...]]:
         """The first answer that passes the check (the first rejection's verdict when none does)."""
         rejected: Verdict | None = None
         for answer in answers:
-            verdict = self.checker.check(answer, [p.text for p in passages], question)
+            verdict = self.checker.check(answer, [p.text for p in passages])
             if verdict.supported:
                 # Cite the passages the answer is close to; the check passed, so there is at least one.
                 cited = tuple(

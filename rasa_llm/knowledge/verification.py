@@ -184,6 +184,10 @@ def _subject_words(source: str) -> set[str]:
     return {word for name in extract_names(first) for word in content_words(name) if not word[:1].isdigit()}
 
 
+def _share(words: set[str], known: set[str]) -> float:
+    return len(words & known) / len(words) if words else 1.0
+
+
 class FaithfulnessChecker:
     """Decides whether a generated answer says only what its sources say."""
 
@@ -217,7 +221,7 @@ class FaithfulnessChecker:
                 return f"name '{name}'"
         return None
 
-    def ungrounded_sentence(self, answer: str, sources: Sequence[str], question: str = "") -> str | None:
+    def ungrounded_sentence(self, answer: str, sources: Sequence[str]) -> str | None:
         """The first answer sentence that the sources do not support, or None.
 
         A source sentence supports an answer sentence when it holds all its numbers, at least
@@ -227,16 +231,15 @@ class FaithfulnessChecker:
         shipped" adds "shipped" from a sentence about something else; that is how small models mix
         up facts. Every supporting sentence must also agree with the answer on negation: "you can
         cancel a shipped order" is rejected by "an order that has shipped cannot be cancelled".
-        Words of the customer's `question` that the sources never use ("buy" where they say "order")
-        are the customer's terms, not claims: they do not count against the support.
+        Words of the customer's question get no allowance: in "the camp chair can hold 1.0 kg" the
+        customer's "hold" is what turns the chair's weight into a false load limit.
         """
         sentences = [
-            (extract_facts(s).numbers, content_words(s) | _subject_words(source), is_negated(s), _ranges(s))
+            (extract_facts(s).numbers, content_words(s), _subject_words(source), is_negated(s), _ranges(s))
             for source in sources
             for s in split_sentences(source)
         ]
-        vocabulary = set().union(*(words for _, words, _, _ in sentences)) if sentences else set()
-        customer_terms = content_words(question) - vocabulary
+        vocabulary = set().union(*(words for _, words, _, _, _ in sentences)) if sentences else set()
         source_text = normalize_whitespace(" ".join(sources))
         for sentence in split_sentences(answer):
             # Numbers of product names ("Basecamp 4") are part of the subject, not facts of the sentence.
@@ -245,16 +248,17 @@ class FaithfulnessChecker:
             if not own_words:
                 continue
             # Numbers are checked as numbers below ("$289" is "$289.00"), not as words.
-            words = {word for word in own_words if not word[:1].isdigit()} - customer_terms
+            words = {word for word in own_words if not word[:1].isdigit()}
             if not words:
-                return sentence  # the customer's words only: nothing in it comes from the sources
+                continue
             numbers = extract_facts(unnamed).numbers
             support = [
                 negated
-                for source_numbers, source_words, negated, ranges in sentences
+                for source_numbers, source_words, subject, negated, ranges in sentences
                 if numbers <= source_numbers
-                and len(words & source_words) / len(words) >= self.min_sentence_support
-                and not (words & vocabulary) - source_words
+                # The passage's subject may go unsaid in its sentence, but does not count as support.
+                and _share(words - subject, source_words) >= self.min_sentence_support
+                and not (words & vocabulary) - source_words - subject
                 # "1–2 business days" is not "1 business day"
                 and all((low in numbers) == (high in numbers) for low, high in ranges)
             ]
@@ -271,7 +275,7 @@ class FaithfulnessChecker:
         vectors = self.encoder.encode([answer, *sources])
         return tuple(float(score) for score in vectors[1:] @ vectors[0])
 
-    def check(self, answer: str, sources: Sequence[str], question: str = "") -> Verdict:
+    def check(self, answer: str, sources: Sequence[str]) -> Verdict:
         if not answer:
             return Verdict(False, "empty answer")
         if self.echoes_instructions(answer):
@@ -279,7 +283,7 @@ class FaithfulnessChecker:
         unsupported = self.unsupported_fact(answer, sources)
         if unsupported:
             return Verdict(False, f"unsupported {unsupported}")
-        ungrounded = self.ungrounded_sentence(answer, sources, question)
+        ungrounded = self.ungrounded_sentence(answer, sources)
         if ungrounded:
             return Verdict(False, f"ungrounded sentence '{ungrounded[:80]}'")
         similarities = self.similarities(answer, sources)

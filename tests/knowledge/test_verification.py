@@ -130,20 +130,16 @@ BASECAMP = (
 )
 
 
-def test_the_customers_own_words_are_not_held_against_a_faithful_paraphrase(checker) -> None:
-    answer = "No, you do not need an account to buy something."
-    assert checker.check(answer, [ACCOUNT], question="do I need an account to buy something").supported
-    assert not checker.check(answer, [ACCOUNT]).supported  # "buy something" is nobody's claim without the question
+CHAIR = "Folding Camp Chair (SKU LK-CMP-040) is one of our camp kitchen and costs $99.00. Specs: weight 1.0 kg; max load 120 kg."
 
 
-def test_an_answer_made_only_of_the_customers_words_is_rejected(checker) -> None:
-    verdict = checker.check("Yes, you can buy something.", [ACCOUNT], question="can I buy something")
-    assert not verdict.supported
+def test_a_true_number_under_the_customers_verb_is_rejected(checker) -> None:
+    # "hold" is the customer's word; the sources give 1.0 kg as the chair's weight, not its load
+    assert not checker.check("The folding camp chair can hold 1.0 kg.", [CHAIR]).supported
 
 
-def test_the_customers_words_do_not_excuse_a_flipped_negation(checker) -> None:
-    question = "can I still cancel an order that has shipped"
-    assert not checker.check("You can cancel an order that has shipped.", [CANCEL], question=question).supported
+def test_a_flipped_negation_is_rejected(checker) -> None:
+    assert not checker.check("You can cancel an order that has shipped.", [CANCEL]).supported
 
 
 @pytest.mark.parametrize("answer", [
