@@ -10,6 +10,7 @@ cache.py): loading the cached weights takes a fraction of a second instead of ha
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import threading
@@ -153,14 +154,15 @@ class LocalGenerator:
             return self.model_path
         if self.model_path.suffix.lower() != ".gguf":
             raise GeneratorError(f"The generator model '{self.model_path}' is neither a folder nor a .gguf file.")
-        return cached_folder(cache_root(self.cache_dir), f"generator-{self._model_key()}", self._convert_gguf)
+        return cached_folder(cache_root(self.cache_dir), f"generator-{self._model_key}", self._convert_gguf)
 
     def _ct2_folder(self, hf_folder: Path) -> Path:
         from rasa_llm.knowledge.ct2_runtime import COMPUTE_TYPE, convert
 
-        key = f"ct2-{COMPUTE_TYPE}-{self._model_key()}"
+        key = f"ct2-{COMPUTE_TYPE}-{self._model_key}"
         return cached_folder(cache_root(self.cache_dir), key, lambda target: convert(hf_folder, target))
 
+    @functools.cached_property
     def _model_key(self) -> str:
         """The model's name and a hash of its files: a changed model gets new cache entries."""
         if self.model_path.is_dir():

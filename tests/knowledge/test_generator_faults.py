@@ -86,7 +86,7 @@ def test_a_corrupt_cached_conversion_falls_back_to_torch(
 ) -> None:
     model = tiny_model(tmp_path / "llama", packaged_hf_folder, "llama")
     generator = LocalGenerator(model, cache_dir=str(tmp_path / "cache"))
-    entry = tmp_path / "cache" / f"ct2-int8-{generator._model_key()}"
+    entry = tmp_path / "cache" / f"ct2-int8-{generator._model_key}"
     entry.mkdir(parents=True)
     (entry / "model.bin").write_bytes(b"not a model")
 
