@@ -2,12 +2,15 @@
 
     python -m rasa_llm.knowledge [--cache-dir DIR] [--model PATH] [--encoder PATH]
 
-exports the sentence encoder to ONNX and dequantizes the generator's GGUF file (about a minute on two
-cores), into ~/.cache/rasa_llm unless told otherwise. Later runs find them and return in seconds.
+exports the sentence encoder to ONNX, dequantizes the generator's GGUF file and converts it to an int8
+CTranslate2 model (about a minute on two cores), into ~/.cache/rasa_llm unless told otherwise. Later
+runs find them and return in seconds. A model CTranslate2 cannot convert is reported and left to the
+torch runtime.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 
 from rasa_llm.knowledge.encoder import load_encoder
@@ -21,14 +24,16 @@ def main() -> None:
     parser.add_argument("--model", help="generator: a Hugging Face folder or .gguf file (default: packaged SmolLM2)")
     parser.add_argument("--encoder", help="sentence encoder folder (default: packaged all-MiniLM-L6-v2)")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
 
     started = time.monotonic()
     load_encoder(resolve_model_path(args.encoder, default_encoder_path(), "encoder model"), cache_dir=args.cache_dir)
     print(f"sentence encoder ready ({time.monotonic() - started:.1f} s)")
     started = time.monotonic()
     path = resolve_model_path(args.model, default_generator_path(), "generator model")
-    LocalGenerator(path, cache_dir=args.cache_dir).load()
-    print(f"generator ready ({time.monotonic() - started:.1f} s)")
+    generator = LocalGenerator(path, cache_dir=args.cache_dir)
+    generator.load()
+    print(f"generator ready on {generator.runtime} ({time.monotonic() - started:.1f} s)")
 
 
 if __name__ == "__main__":

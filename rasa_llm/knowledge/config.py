@@ -15,7 +15,8 @@ from rasa_llm.knowledge.generators import DTYPES, Generator, LocalGenerator, Ope
 from rasa_llm.knowledge.responder import KnowledgeResponder, ResponderSettings
 from rasa_llm.packaged_models import default_encoder_path, default_generator_path, resolve_model_path
 
-GENERATOR_BACKENDS = ("local", "openai", "none")
+# local: CTranslate2 int8 (torch when CTranslate2 cannot load the model); torch: transformers/torch only.
+GENERATOR_BACKENDS = ("local", "torch", "openai", "none")
 _RESPONDER_KEYS = {field.name for field in dataclasses.fields(ResponderSettings)}
 
 
@@ -29,7 +30,10 @@ class KnowledgeAnswerConfig:
     model: str | None = None
     url: str | None = None
     api_key_env: str | None = None
-    dtype: str = "float32"
+    dtype: str = "float32"  # of the torch runtime
+    threads: int = 2  # CPU threads of one generation (one at a time per process)
+    temperature: float = 0.7  # sampling of the answer candidates beyond the first
+    top_k: int = 20
     encoder: str | None = None
     encoder_backend: str = "onnx"
     cache_dir: str | None = None
@@ -58,6 +62,10 @@ class KnowledgeAnswerConfig:
             raise ConfigurationError(f"dtype must be one of {', '.join(DTYPES)}, not '{config.dtype}'.")
         if config.encoder_backend not in ENCODER_BACKENDS:
             raise ConfigurationError(f"encoder_backend must be one of {', '.join(ENCODER_BACKENDS)}.")
+        if not 1 <= config.threads <= 16:
+            raise ConfigurationError("threads must be between 1 and 16.")
+        if config.temperature <= 0 or config.top_k < 1:
+            raise ConfigurationError("temperature must be positive and top_k at least 1.")
         if config.backend == "openai" and not (config.url and config.model):
             raise ConfigurationError("The openai backend needs `url` (e.g. http://127.0.0.1:8000/v1) and `model`.")
         return config
@@ -70,8 +78,12 @@ class KnowledgeAnswerConfig:
         path = resolve_model_path(self.model, default_generator_path(), "generator model")
         return LocalGenerator(
             path,
+            runtime="torch" if self.backend == "torch" else "ctranslate2",
             dtype=self.dtype,
             max_sentences=self.responder.max_sentences,
+            threads=self.threads,
+            temperature=self.temperature,
+            top_k=self.top_k,
             cache_dir=self.cache_dir,
             preload=self.preload,
         )

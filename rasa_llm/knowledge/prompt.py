@@ -1,8 +1,10 @@
 """Chat prompts for grounded answers, with the customer's words kept as data.
 
-The rules and the passages live only in the system message. Customer text (the question and earlier
-turns) only fills user turns, after chat-template control tokens (`<|im_start|>`...) are removed from
-it, so a message cannot open a new role or pose as the system.
+The rules live only in the system message; one worked example follows (a tiny model copies the form
+of an example far better than it follows a rule); then the conversation, and last the passages'
+facts with the question, next to each other, where a 135M model uses them best. Customer text (the
+question and earlier turns) only fills user turns, after chat-template control tokens (`<|im_start|>`...)
+are removed from it, so a message cannot open a new role or pose as the system.
 Personal data (emails, card and phone numbers, street addresses) is masked: no knowledge-base answer needs it, and the
 prompt may go to a remote model server.
 """
@@ -15,11 +17,13 @@ from dataclasses import dataclass
 from rasa_llm.knowledge.text import normalize_whitespace
 from rasa_llm.privacy import mask_personal_data
 
-SYSTEM_PROMPT = "You answer questions for the Larkspur Outfitters shop. Facts:"
-UNKNOWN_RULE = (
-    "Answer the question in one sentence, using only the facts above. "
-    "If the facts do not answer it, say that you don't know."
+SYSTEM_PROMPT = (
+    "You answer customer questions for the Larkspur Outfitters shop. Reply with one short sentence that "
+    "gives the fact answering the question, in the customer's words."
 )
+# A made-up example far from the shop's topics, so that its facts can never pass verification.
+EXAMPLE_QUESTION = "Fact: The museum opens at 9 am on weekdays and at 11 am on Sundays.\nQuestion: when can i get into the museum on a tuesday"
+EXAMPLE_ANSWER = "On weekdays such as Tuesday the museum opens at 9 am."
 MAX_QUESTION_CHARS = 400
 MAX_HISTORY_CHARS = 160
 
@@ -50,15 +54,20 @@ def sanitize_customer_text(text: str, max_chars: int) -> str:
 def build_messages(
     question: str, passages: Sequence[ContextPassage], history: Sequence[Turn] = ()
 ) -> list[dict[str, str]]:
-    """OpenAI-style chat messages: rules and passages as the system message, then the conversation.
+    """OpenAI-style chat messages: rules, the worked example, the conversation, then facts + question.
 
     Customer text only ever fills user turns (and the assistant's earlier replies assistant turns),
     so the chat template's role markers delimit it from the instructions.
     """
-    facts = "\n".join(f"- {passage.title}: {normalize_whitespace(passage.text)}" for passage in passages)
-    messages = [{"role": "system", "content": f"{SYSTEM_PROMPT}\n{facts}\n{UNKNOWN_RULE}"}]
+    facts = " ".join(normalize_whitespace(passage.text) for passage in passages)
+    messages = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": EXAMPLE_QUESTION},
+        {"role": "assistant", "content": EXAMPLE_ANSWER},
+    ]
     for turn in history:
         role = "user" if turn.speaker == "customer" else "assistant"
         messages.append({"role": role, "content": sanitize_customer_text(turn.text, MAX_HISTORY_CHARS)})
-    messages.append({"role": "user", "content": sanitize_customer_text(question, MAX_QUESTION_CHARS)})
+    question = sanitize_customer_text(question, MAX_QUESTION_CHARS)
+    messages.append({"role": "user", "content": f"Fact: {facts}\nQuestion: {question}"})
     return messages

@@ -2,7 +2,8 @@
 
 A generated answer is accepted only when
 - every fact in it appears in the retrieved passages: prices, percentages, durations (value and unit),
-  any other number, and every name (a run of capitalized words, e.g. "Ridgeline 3 Tent", "FedEx");
+  any other number, every name (a run of capitalized words, e.g. "Ridgeline 3 Tent", "FedEx") and
+  every claim word ("all", "free", "most popular", "guaranteed"...);
 - each of its sentences is grounded in one place: one source sentence holds all its numbers, most of
   its content words and every content word the sources use anywhere, so a true price cannot be
   attached to the wrong product or shipping option; with the same negation (a small model readily
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rasa_llm.knowledge.encoder import SentenceEncoder
-from rasa_llm.knowledge.prompt import SYSTEM_PROMPT, UNKNOWN_RULE
+from rasa_llm.knowledge.prompt import SYSTEM_PROMPT
 from rasa_llm.knowledge.text import (
     POSSESSIVE,
     TOKEN,
@@ -47,6 +48,12 @@ _LEADING_WORDS = {"the", "a", "an", "our", "your", "this", "that", "these", "tho
 # Capitalized words an answer may use without a source: the shop's own name and the pronoun "I".
 _ALWAYS_ALLOWED = {"i", "i'm", "i'll", "i've", "i'd", "larkspur", "larkspur outfitters", "outfitters"}
 ECHO_WORDS = 6
+# Words that make a claim or a promise on their own ("all payment methods", "our most popular", "free"):
+# an answer may use one only when a source does.
+CLAIM_WORDS = frozenset(
+    "all any every always never free guarantee guaranteed best popular most only lifetime unlimited "
+    "instantly immediately anytime forever whenever".split()
+)
 
 
 @dataclass(frozen=True)
@@ -157,14 +164,38 @@ def clean_generation(text: str, max_sentences: int) -> str:
     return " ".join(sentences[:max_sentences])
 
 
+_NAMED_NUMBER = re.compile(r"\b([A-Za-z]+) (\d+)\b")
+
+
+def _without_named_numbers(sentence: str, source_text: str) -> str:
+    """`sentence` without the numbers that belong to a product name of the sources ("Basecamp 4",
+    "Longtrail 55"): those name a product, and the product's own sentence need not repeat them."""
+    def strip(match: re.Match[str]) -> str:
+        in_source = re.search(rf"(?<!\w){re.escape(match.group(0))}(?!\w)", source_text, re.IGNORECASE)
+        return match.group(1) if in_source and in_source.group(0)[:1].isupper() else match.group(0)
+
+    return _NAMED_NUMBER.sub(strip, sentence)
+
+
+def _subject_words(source: str) -> set[str]:
+    """Words of the names in a passage's first sentence: what the passage is about ("Basecamp 4 Family
+    Tent"), which its later sentences ("Specs: waterproof rating 2000 mm") leave unsaid."""
+    first = (split_sentences(source) or [""])[0]
+    return {word for name in extract_names(first) for word in content_words(name) if not word[:1].isdigit()}
+
+
+def _share(words: set[str], known: set[str]) -> float:
+    return len(words & known) / len(words) if words else 1.0
+
+
 class FaithfulnessChecker:
     """Decides whether a generated answer says only what its sources say."""
 
-    def __init__(self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.6) -> None:
+    def __init__(self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.8) -> None:
         self.encoder = encoder
         self.min_similarity = min_similarity
         self.min_sentence_support = min_sentence_support
-        words = normalize_whitespace(f"{SYSTEM_PROMPT} {UNKNOWN_RULE}".lower()).split()
+        words = normalize_whitespace(SYSTEM_PROMPT.lower()).split()
         self._instruction_ngrams = {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
 
     def unsupported_fact(self, answer: str, sources: Sequence[str]) -> str | None:
@@ -182,6 +213,9 @@ class FaithfulnessChecker:
             if missing:
                 return label + sorted(missing)[0]
         haystack = normalize_whitespace(source_text).lower()
+        for word in sorted(CLAIM_WORDS & set(TOKEN.findall(answer.lower()))):
+            if not _mentions(haystack, word):
+                return f"claim '{word}'"
         for name in extract_names(answer):
             if name.lower() not in _ALWAYS_ALLOWED and not _mentions(haystack, name.lower()):
                 return f"name '{name}'"
@@ -197,24 +231,34 @@ class FaithfulnessChecker:
         shipped" adds "shipped" from a sentence about something else; that is how small models mix
         up facts. Every supporting sentence must also agree with the answer on negation: "you can
         cancel a shipped order" is rejected by "an order that has shipped cannot be cancelled".
+        Words of the customer's question get no allowance: in "the camp chair can hold 1.0 kg" the
+        customer's "hold" is what turns the chair's weight into a false load limit.
         """
         sentences = [
-            (extract_facts(s).numbers, content_words(s), is_negated(s), _ranges(s))
+            (extract_facts(s).numbers, content_words(s), _subject_words(source), is_negated(s), _ranges(s))
             for source in sources
             for s in split_sentences(source)
         ]
-        vocabulary = set().union(*(words for _, words, _, _ in sentences)) if sentences else set()
+        vocabulary = set().union(*(words for _, words, _, _, _ in sentences)) if sentences else set()
+        source_text = normalize_whitespace(" ".join(sources))
         for sentence in split_sentences(answer):
-            words = content_words(sentence)
+            # Numbers of product names ("Basecamp 4") are part of the subject, not facts of the sentence.
+            unnamed = _without_named_numbers(sentence, source_text)
+            own_words = content_words(unnamed)
+            if not own_words:
+                continue
+            # Numbers are checked as numbers below ("$289" is "$289.00"), not as words.
+            words = {word for word in own_words if not word[:1].isdigit()}
             if not words:
                 continue
-            numbers = extract_facts(sentence).numbers
+            numbers = extract_facts(unnamed).numbers
             support = [
                 negated
-                for source_numbers, source_words, negated, ranges in sentences
+                for source_numbers, source_words, subject, negated, ranges in sentences
                 if numbers <= source_numbers
-                and len(words & source_words) / len(words) >= self.min_sentence_support
-                and not (words & vocabulary) - source_words
+                # The passage's subject may go unsaid in its sentence, but does not count as support.
+                and _share(words - subject, source_words) >= self.min_sentence_support
+                and not (words & vocabulary) - source_words - subject
                 # "1–2 business days" is not "1 business day"
                 and all((low in numbers) == (high in numbers) for low, high in ranges)
             ]

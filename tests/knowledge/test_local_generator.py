@@ -1,7 +1,8 @@
-"""The local backend with the packaged SmolLM2 GGUF: loads once, stops on time, never blocks the loop.
+"""The local backend with the packaged SmolLM2 GGUF, on both runtimes (CTranslate2 and torch): loads
+once, stops on time, never blocks the loop.
 
-The first run on a machine dequantizes the GGUF into the cache (about a minute on 2 cores); later
-runs load the cached weights.
+The first run on a machine dequantizes and converts the GGUF into the cache (about a minute on 2
+cores); later runs load the cached weights.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from rasa_llm.knowledge.cache import cached_folder
-from rasa_llm.knowledge.generators import GeneratorError, LocalGenerator, count_sentence_ends
+from rasa_llm.knowledge.generators import GeneratorError, LocalGenerator
+from rasa_llm.knowledge.stopping import count_sentence_ends
 from rasa_llm.packaged_models import default_generator_path
 
 MESSAGES = [
@@ -22,21 +24,30 @@ MESSAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def generator() -> LocalGenerator:
-    generator = LocalGenerator(default_generator_path(), max_sentences=1)
+@pytest.fixture(scope="module", params=["ctranslate2", "torch"])
+def generator(request: pytest.FixtureRequest) -> LocalGenerator:
+    generator = LocalGenerator(default_generator_path(), runtime=request.param, max_sentences=1)
     generator.load()
+    assert generator.runtime == request.param
     return generator
 
 
 def test_the_model_loads_once_even_when_asked_from_many_threads(generator: LocalGenerator) -> None:
-    model = generator._model
+    model = generator._runtime
     threads = [threading.Thread(target=generator.load) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert generator._model is model
+    assert generator._runtime is model
+
+
+def test_ctranslate2_samples_several_candidates_in_one_batch() -> None:
+    generator = LocalGenerator(default_generator_path(), max_sentences=1)
+    generation = asyncio.run(generator.generate(MESSAGES, max_tokens=8, deadline=time.monotonic() + 60, candidates=3))
+    assert generator.runtime == "ctranslate2"
+    assert len(generation.texts) == 3 and generation.texts[0] == generation.text
+    assert all(generation.texts)
 
 
 def test_generation_respects_the_token_limit(generator: LocalGenerator) -> None:

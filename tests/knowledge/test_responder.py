@@ -28,16 +28,20 @@ RETURN_QUESTION = "how many days do I have to send something back?"
 class ScriptedGenerator:
     """Answers with a fixed text (after an optional delay, or by failing); records the prompts."""
 
-    def __init__(self, text: str = "", delay: float = 0.0, error: str = "") -> None:
-        self.text, self.delay, self.error = text, delay, error
+    def __init__(self, text: str = "", delay: float = 0.0, error: str = "", others: tuple[str, ...] = ()) -> None:
+        self.text, self.delay, self.error, self.others = text, delay, error, others
         self.prompts: list = []
+        self.candidates_asked: list[int] = []
 
-    async def generate(self, messages, max_tokens: int, deadline: float) -> Generation:
+    async def generate(self, messages, max_tokens: int, deadline: float, candidates: int = 1) -> Generation:
         self.prompts.append(messages)
+        self.candidates_asked.append(candidates)
         await asyncio.sleep(self.delay)
         if self.error:
             raise GeneratorError(self.error)
-        return Generation(self.text, tokens=len(self.text.split()), seconds=self.delay)
+        texts = (self.text, *self.others)[:candidates]
+        return Generation(self.text, tokens=sum(len(t.split()) for t in texts), seconds=self.delay,
+                          candidates=texts if len(texts) > 1 else ())
 
 
 def respond(encoder, generator, question: str, passages, **settings):
@@ -53,6 +57,27 @@ def test_a_grounded_generation_is_sent_with_its_sources(encoder, retrieve) -> No
     assert (answer.mode, answer.text) == (GENERATED, "You can return items within 30 days of delivery.")
     assert "return-window" in [source["id"] for source in answer.citations()]
     assert answer.generation.tokens == 9
+
+
+def test_the_first_verified_candidate_is_sent(encoder, retrieve) -> None:
+    generator = ScriptedGenerator(
+        "You can return items within 90 days.",  # invented: rejected
+        others=("Returns are accepted for a year.", "You can return items within 30 days of delivery."),
+    )
+
+    answer = respond(encoder, generator, RETURN_QUESTION, retrieve(RETURN_QUESTION), candidates=3)
+
+    assert generator.candidates_asked == [3]
+    assert (answer.mode, answer.text) == (GENERATED, "You can return items within 30 days of delivery.")
+
+
+def test_when_no_candidate_passes_the_first_rejection_is_reported(encoder, retrieve) -> None:
+    generator = ScriptedGenerator("You can return items within 90 days.", others=("Returns take 45 days.",))
+
+    answer = respond(encoder, generator, RETURN_QUESTION, retrieve(RETURN_QUESTION), candidates=2)
+
+    assert answer.mode == EXTRACTIVE
+    assert "90" in answer.detail
 
 
 def test_an_invented_price_falls_back_to_the_best_passage(encoder, retrieve) -> None:
@@ -130,9 +155,10 @@ def test_the_prompt_holds_the_passages_and_the_question(encoder, retrieve) -> No
     generator = ScriptedGenerator("You can return items within 30 days of delivery.")
     respond(encoder, generator, RETURN_QUESTION, retrieve(RETURN_QUESTION), context_passages=1)
 
-    system, user = generator.prompts[0]
-    assert "30 days of delivery" in system["content"]
-    assert user == {"role": "user", "content": RETURN_QUESTION}
+    last = generator.prompts[0][-1]
+    assert last["role"] == "user"
+    assert last["content"].startswith("Fact: You can return items within 30 days of delivery.")
+    assert last["content"].endswith(f"\nQuestion: {RETURN_QUESTION}")
 
 
 # The same paths against a real HTTP server: an OpenAI-compatible fake on loopback.
@@ -147,7 +173,7 @@ def test_the_openai_backend_answers_through_http(encoder, retrieve, monkeypatch)
     assert answer.mode == GENERATED
     body = server.requests[0]
     assert body["model"] == "fake-model" and body["temperature"] == 0 and body["max_tokens"] == 40
-    assert body["messages"][-1]["content"] == RETURN_QUESTION
+    assert body["messages"][-1]["content"].endswith(f"\nQuestion: {RETURN_QUESTION}")
     assert server.headers[0]["Authorization"] == "Bearer sk-test-123"
 
 

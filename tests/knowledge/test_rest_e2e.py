@@ -68,7 +68,7 @@ def test_a_knowledge_question_gets_a_generated_answer_citing_its_passage(server)
     custom = citation(messages)
     assert custom["mode"] == "generated"
     assert {"id": "return-window", "title": "Return window"} in custom["sources"]
-    assert llm.requests[-1]["messages"][-1]["content"] == "how many days do I have to send something back?"
+    assert llm.requests[-1]["messages"][-1]["content"].endswith("\nQuestion: how many days do I have to send something back?")
 
 
 def test_an_answer_the_sources_do_not_support_becomes_the_passage_itself(server) -> None:

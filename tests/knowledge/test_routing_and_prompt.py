@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rasa_llm.knowledge.prompt import ContextPassage, Turn, build_messages
+from rasa_llm.knowledge.prompt import EXAMPLE_ANSWER, EXAMPLE_QUESTION, ContextPassage, Turn, build_messages
 from rasa_llm.knowledge.routing import is_order_specific, looks_like_injection
 
 
@@ -69,8 +69,10 @@ def test_customer_text_only_fills_user_turns_and_loses_control_tokens() -> None:
         [Turn("customer", "hi"), Turn("assistant", "Hello! How can I help?")],
     )
 
-    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
-    assert "Refunds are issued 5–7 business days" in messages[0]["content"]
+    # rules, the worked example (user + assistant), the history, then the passage's facts + the question
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert messages[1:3] == [{"role": "user", "content": EXAMPLE_QUESTION}, {"role": "assistant", "content": EXAMPLE_ANSWER}]
+    assert messages[-1]["content"].startswith("Fact: Refunds are issued 5–7 business days")
     assert "refunds forever" not in messages[0]["content"]
     assert "<|" not in messages[-1]["content"]
     assert messages[-1]["content"].endswith("how long do refunds take?")
@@ -86,4 +88,4 @@ def test_personal_data_is_masked_in_the_prompt() -> None:
 
 def test_long_customer_text_is_bounded() -> None:
     content = build_messages("tent " * 10_000, [ContextPassage("T", "x")])[-1]["content"]
-    assert len(content) <= 400
+    assert len(content.split("\nQuestion: ", 1)[1]) <= 400

@@ -120,3 +120,38 @@ def test_raw_output_is_cut_before_invented_follow_up_turns() -> None:
     assert clean_generation("Customer: ignore that", 1) == ""
     assert clean_generation("We sell the Ridgeline 2 Tent ($289.00), the Ridgeline 3", 1) == ""
     assert clean_generation('Click "Forgot password."', 1) == 'Click "Forgot password."'
+
+
+ACCOUNT = "You do not need an account to order: guest checkout works with just an email address."
+HEADLAMP = "Headlamp 400 (SKU LK-ACC-050) is one of our accessories and costs $49.00. Specs: brightness 400 lumens."
+BASECAMP = (
+    "Basecamp 4 Family Tent (SKU LK-TNT-402) is one of our tents and costs $429.00. "
+    "Specs: weight 6.8 kg; waterproof rating 2000 mm."
+)
+
+
+CHAIR = "Folding Camp Chair (SKU LK-CMP-040) is one of our camp kitchen and costs $99.00. Specs: weight 1.0 kg; max load 120 kg."
+
+
+def test_a_true_number_under_the_customers_verb_is_rejected(checker) -> None:
+    # "hold" is the customer's word; the sources give 1.0 kg as the chair's weight, not its load
+    assert not checker.check("The folding camp chair can hold 1.0 kg.", [CHAIR]).supported
+
+
+def test_a_flipped_negation_is_rejected(checker) -> None:
+    assert not checker.check("You can cancel an order that has shipped.", [CANCEL]).supported
+
+
+@pytest.mark.parametrize("answer", [
+    "The headlamp is one of our most popular accessories and costs $49.00.",
+    "We accept all payment methods.",
+    "Shipping is free.",
+])
+def test_a_claim_word_without_a_source_is_rejected(checker, answer: str) -> None:
+    verdict = checker.check(answer, [HEADLAMP, SHIPPING])
+    assert not verdict.supported and "claim" in verdict.reason
+
+
+def test_a_number_of_a_product_name_does_not_need_to_be_in_the_fact_sentence(checker) -> None:
+    assert checker.check("The basecamp 4 tent has a waterproof rating of 2000 mm.", [BASECAMP]).supported
+    assert not checker.check("The basecamp 4 tent has a waterproof rating of 3000 mm.", [BASECAMP]).supported
