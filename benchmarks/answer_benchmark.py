@@ -245,6 +245,8 @@ def calibrate(data: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", type=Path, help="checkout of the build to compare with (its models/ trained)")
+    parser.add_argument("--baseline-model", type=Path,
+                        help="the baseline's model when not in its models/ (trained on the same inputs)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--split", choices=[*SPLITS, "both"], default="both")
     parser.add_argument("--backend", default="none", help="nlg backend for both builds ('' keeps endpoints.yml's)")
@@ -258,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     builds = {"new": (ROOT, ensure_model(ROOT))}
     if args.baseline:
-        model = args.baseline / "models" / f"{MODEL_NAME}.tar.gz"
+        model = args.baseline_model or args.baseline / "models" / f"{MODEL_NAME}.tar.gz"
         if not model.exists():
             parser.error(f"{model} does not exist: train the baseline checkout first")
         builds = {"baseline": (args.baseline.resolve(), model), **builds}
