@@ -20,8 +20,9 @@ Every response is rendered by Rasa's TemplatedNaturalLanguageGenerator, except:
 - the response a rule gives to an intent listed in `informational_intents` (endpoints.yml): the
   knowledge answer to the message as typed replaces it when a passage is relevant; otherwise the
   template is sent if it is relevant to the question itself, and the honest "I don't know" if not;
-- `decline_response` (utter_out_of_scope) for a short follow-up to a previous question: answered in
-  that context when a passage is relevant, declined otherwise.
+- `decline_response` (utter_out_of_scope): answered like the fallback when a passage passes the
+  relevance check (a shop question the classifier took for out of scope, or a short follow-up read
+  with the previous question), declined otherwise.
 
 A short follow-up ("and for Canada?") is retrieved together with the previous customer question.
 Abstentions keep the domain's own wording: the `utter_knowledge_answer` text (with a button to a
@@ -86,7 +87,9 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
     ) -> dict[str, Any] | None:
         if utter_action == self.config.response:
             return await self._message(await self._answer(tracker), tracker, output_channel, **kwargs)
-        if utter_action == self.config.decline_response and self._previous_user_message(tracker, follow_up=True):
+        if utter_action == self.config.decline_response:
+            # The classifier's out-of-scope class also catches shop questions phrased unlike its
+            # examples (and follow-ups): a passage that passes the relevance check answers them.
             answer = await self._answer(tracker)
             if answer.mode != ABSTAINED:
                 return await self._message(answer, tracker, output_channel, **kwargs)

@@ -46,8 +46,8 @@ class KnowledgeAnswerConfig:
     informational_intents: tuple[str, ...] = ()
     # Question vs the closest sentence of a reply, below which the reply is not sent (calibrated).
     min_relevance: float = 0.45
-    # The decline of out-of-scope requests: a follow-up to a knowledge answer ("and for Canada?") that
-    # the classifier took for out of scope is answered instead when a passage is relevant in context.
+    # The decline of out-of-scope requests: sent only when no passage passes the relevance check, so a
+    # shop question or a follow-up ("and for Canada?") the classifier took for out of scope is answered.
     decline_response: str = "utter_out_of_scope"
     responder: ResponderSettings = ResponderSettings()
 
