@@ -40,7 +40,8 @@ ADDRESS_SLOTS = (ADDRESS_STREET, ADDRESS_CITY, ADDRESS_POSTAL_CODE, ADDRESS_COUN
 NOT_AN_ANSWER = frozenset(
     {
         "stop", "deny", "contact_human_agent", "bot_challenge", "check_refund_policy", "delivery_options",
-        "delivery_period", "check_payment_methods", "product_question", "greet", "goodbye", "thank",
+        "delivery_period", "check_payment_methods", "product_question", "shop_question", "greet", "goodbye",
+        "thank",
     }
 )
 

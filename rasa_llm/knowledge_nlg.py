@@ -8,13 +8,23 @@ Configured in endpoints.yml:
       timeout: 4.0            # seconds per reply; past it the reply is extractive
       ...                     # see rasa_llm/knowledge/config.py and the README
 
-Every response is rendered by Rasa's TemplatedNaturalLanguageGenerator, except `utter_knowledge_answer`
-(the fallback's response: rule `nlu_fallback` and RulePolicy's core fallback point to it). For that
-one, the latest user message's retrieved passages (`knowledge` in its parse data, added by
-KnowledgeRetriever) are handed to the responder, whose answer becomes the message:
+Every response is rendered by Rasa's TemplatedNaturalLanguageGenerator, except:
+
+- `utter_knowledge_answer` (rules for product and shop questions and `nlu_fallback`, and RulePolicy's
+  core fallback): the latest user message's retrieved passages (`knowledge` in its parse data, added by
+  KnowledgeRetriever) that pass the relevance check (rasa_llm/knowledge/relevance.py) are handed to
+  the responder, whose answer becomes the message:
 
     {"text": "...", "custom": {"sources": [{"id", "title"}], "mode": "generated|extractive|abstained"}}
 
+- the response a rule gives to an intent listed in `informational_intents` (endpoints.yml): the
+  knowledge answer to the message as typed replaces it when a passage is relevant; otherwise the
+  template is sent if it is relevant to the question itself, and the honest "I don't know" if not;
+- `decline_response` (utter_out_of_scope): answered like the fallback when a passage passes the
+  relevance check (a shop question the classifier took for out of scope, or a short follow-up read
+  with the previous question), declined otherwise.
+
+A short follow-up ("and for Canada?") is retrieved together with the previous customer question.
 Abstentions keep the domain's own wording: the `utter_knowledge_answer` text (with a button to a
 person when the response has no buttons of its own), or `utter_knowledge_order_lookup` for questions
 about the customer's own order. Why an NLG and not a policy: Rasa 3.6 runs policies synchronously on
@@ -23,6 +33,7 @@ and other conversations are answered meanwhile.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -34,6 +45,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_llm.knowledge.config import KnowledgeAnswerConfig
 from rasa_llm.knowledge.prompt import Turn
+from rasa_llm.knowledge.relevance import contextual_question, is_follow_up
 from rasa_llm.knowledge.responder import (
     ABSTAINED,
     REASON_ORDER_SPECIFIC,
@@ -62,6 +74,8 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
             settings["url"] = endpoint_config.url
         self.config = KnowledgeAnswerConfig.from_dict(settings)
         self.responder = self.config.build_responder()
+        self.relevance = self.config.build_relevance_check(self.responder.encoder)
+        self._informational = frozenset(self.config.informational_intents)
         self._warned_no_knowledge = False
 
     async def generate(
@@ -71,19 +85,88 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
         output_channel: str,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
-        if utter_action != self.config.response:
-            return await super().generate(utter_action, tracker, output_channel, **kwargs)
-        question = (tracker.latest_message.text or "") if tracker.latest_message else ""
+        if utter_action == self.config.response:
+            return await self._message(await self._answer(tracker), tracker, output_channel, **kwargs)
+        if utter_action == self.config.decline_response:
+            # The classifier's out-of-scope class also catches shop questions phrased unlike its
+            # examples (and follow-ups): a passage that passes the relevance check answers them.
+            answer = await self._answer(tracker)
+            if answer.mode != ABSTAINED:
+                return await self._message(answer, tracker, output_channel, **kwargs)
+        elif self._answers_informational(utter_action, tracker):
+            return await self._informational_reply(utter_action, tracker, output_channel, **kwargs)
+        return await super().generate(utter_action, tracker, output_channel, **kwargs)
+
+    def _answers_informational(self, utter_action: str, tracker: DialogueStateTracker) -> bool:
+        """True for the response a rule gives to an informational intent, once per customer message
+        (a form's question that follows the answer is left alone)."""
+        message = tracker.latest_message
+        if message is None or (message.intent or {}).get("name") not in self._informational:
+            return False
+        if utter_action.startswith("utter_ask_"):
+            return False
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                return True
+            if isinstance(event, BotUttered) and (event.data or {}).get("custom", {}).get("mode"):
+                return False  # this message already got its knowledge answer
+        return True
+
+    async def _informational_reply(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        answer = await self._answer(tracker)
+        if answer.mode != ABSTAINED:
+            return await self._message(answer, tracker, output_channel, **kwargs)
+        template = await super().generate(utter_action, tracker, output_channel, **kwargs)
+        if template is None or answer.reason == REASON_ORDER_SPECIFIC:
+            return template
+        question = self._question(tracker)
+        if await asyncio.to_thread(self.relevance.template_relevant, question, template.get("text") or ""):
+            return template
+        return await self._message(answer, tracker, output_channel, **kwargs)
+
+    async def _answer(self, tracker: DialogueStateTracker) -> KnowledgeAnswer:
+        """The knowledge answer to the latest message (read with the previous question if it is a
+        follow-up), from the retrieved passages that are relevant to it."""
+        question = self._question(tracker)
         try:
-            answer = await self.responder.respond(question, self._passages(tracker), self._history(tracker))
+            passages = self._passages(tracker.latest_message)
+            previous = self._previous_user_message(tracker, follow_up=True)
+            asked = contextual_question(question, previous.text if previous else None)
+            if previous is not None and asked != question:
+                passages = await asyncio.to_thread(
+                    self.relevance.rescore, asked, passages + self._passages(previous)
+                )
+            relevant = await asyncio.to_thread(self.relevance.relevant, asked, passages)
+            answer = await self.responder.respond(asked, relevant, self._history(tracker))
         except Exception:  # noqa: BLE001 - a fallback must never turn into a crash
             logger.exception("The knowledge answer failed; replying with the fallback response.")
             answer = KnowledgeAnswer("", ABSTAINED, "error")
         logger.debug(f"Knowledge answer: mode={answer.mode} reason={answer.reason} {answer.detail}")
-        return await self._message(answer, tracker, output_channel, **kwargs)
+        return answer
 
-    def _passages(self, tracker: DialogueStateTracker) -> list[RetrievedPassage]:
-        knowledge = tracker.latest_message.parse_data.get(KNOWLEDGE) if tracker.latest_message else None
+    @staticmethod
+    def _question(tracker: DialogueStateTracker) -> str:
+        return (tracker.latest_message.text or "") if tracker.latest_message else ""
+
+    @staticmethod
+    def _previous_user_message(tracker: DialogueStateTracker, follow_up: bool = False) -> UserUttered | None:
+        """The customer's message before the latest one (None when the latest is no follow-up and
+        `follow_up` asks for one)."""
+        latest = tracker.latest_message
+        if latest is None or (follow_up and not is_follow_up(latest.text or "")):
+            return None
+        seen_latest = False
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                if seen_latest and event.text:
+                    return event
+                seen_latest = True
+        return None
+
+    def _passages(self, message: UserUttered | None) -> list[RetrievedPassage]:
+        knowledge = message.parse_data.get(KNOWLEDGE) if message else None
         if not isinstance(knowledge, dict):
             if not self._warned_no_knowledge:
                 logger.warning(

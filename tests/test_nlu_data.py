@@ -45,6 +45,8 @@ INTENTS = {
     "recover_password",
     "stop",
     "product_question",
+    "shop_question",
+    "out_of_scope",
 }
 ENTITIES = {"order_id", "email", "product"}
 SENTIMENTS = {"negative", "neutral", "positive"}

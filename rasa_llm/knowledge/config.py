@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_llm.knowledge.encoder import BACKENDS as ENCODER_BACKENDS
-from rasa_llm.knowledge.encoder import load_encoder
+from rasa_llm.knowledge.encoder import SentenceEncoder, load_encoder
 from rasa_llm.knowledge.generators import DTYPES, Generator, LocalGenerator, OpenAICompatibleGenerator
+from rasa_llm.knowledge.relevance import RelevanceCheck
 from rasa_llm.knowledge.responder import KnowledgeResponder, ResponderSettings
 from rasa_llm.packaged_models import default_encoder_path, default_generator_path, resolve_model_path
 
@@ -42,6 +43,16 @@ class KnowledgeAnswerConfig:
     order_response: str = "utter_knowledge_order_lookup"
     handoff_payload: str = "/contact_human_agent"
     handoff_title: str = "Talk to a person"
+    # Intents whose rule answers with a fixed response although the knowledge base may answer the
+    # message better: their response is replaced by the best relevant passage (the template stays when
+    # no passage is relevant). The designer's one list; rasa_llm/knowledge/relevance.py says how
+    # relevance is judged.
+    informational_intents: tuple[str, ...] = ()
+    # Question vs the closest sentence of a reply, below which the reply is not sent (calibrated).
+    min_relevance: float = 0.45
+    # The decline of out-of-scope requests: sent only when no passage passes the relevance check, so a
+    # shop question or a follow-up ("and for Canada?") the classifier took for out of scope is answered.
+    decline_response: str = "utter_out_of_scope"
     responder: ResponderSettings = ResponderSettings()
 
     @classmethod
@@ -53,9 +64,14 @@ class KnowledgeAnswerConfig:
             raise ConfigurationError(f"Unknown knowledge answer setting(s): {', '.join(sorted(unknown))}.")
         try:
             responder = ResponderSettings(**{k: v for k, v in values.items() if k in _RESPONDER_KEYS and v is not None})
-            config = cls(**{k: v for k, v in values.items() if k in own and v is not None}, responder=responder)
+            own_values = {k: v for k, v in values.items() if k in own and v is not None}
+            if "informational_intents" in own_values:
+                own_values["informational_intents"] = _names(own_values["informational_intents"])
+            config = cls(**own_values, responder=responder)
         except (TypeError, ValueError) as error:
             raise ConfigurationError(f"Invalid knowledge answer settings: {error}") from error
+        if not 0.0 <= float(config.min_relevance) <= 1.0:
+            raise ConfigurationError(f"min_relevance must be between 0 and 1, not {config.min_relevance}.")
         if config.backend not in GENERATOR_BACKENDS:
             raise ConfigurationError(f"backend must be one of {', '.join(GENERATOR_BACKENDS)}, not '{config.backend}'.")
         if config.dtype not in DTYPES:
@@ -93,7 +109,16 @@ class KnowledgeAnswerConfig:
         encoder = load_encoder(encoder_path, backend=self.encoder_backend, cache_dir=self.cache_dir)
         return KnowledgeResponder(encoder, self.build_generator(), self.responder)
 
+    def build_relevance_check(self, encoder: SentenceEncoder) -> RelevanceCheck:
+        return RelevanceCheck(encoder, self.responder.min_retrieval_score, self.min_relevance)
+
     def as_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
         values.update(values.pop("responder"))
         return values
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+        raise ValueError("informational_intents must be a list of intent names.")
+    return tuple(value)

@@ -18,7 +18,7 @@ from rasa_llm.knowledge.kb import CATALOGUE_SOURCE, Passage
         ("what does express delivery cost", "shipping-options"),
         ("can I pay with american express", "payment-methods"),
         ("I forgot my password, help", "password-reset"),
-        ("how long is the warranty on a sleeping bag", "warranty-gear"),
+        ("how long is the warranty on a sleeping bag", "warranty-by-type"),  # lists every product type, sleeping bags included
         ("how much does the ridgeline 2 tent weigh", "lk-tnt-201"),
         ("do you deliver abroad", "international-shipping"),
     ],

@@ -1,0 +1,63 @@
+"""The relevance check refuses neighbouring topics; follow-ups are read with the previous question."""
+from __future__ import annotations
+
+import pytest
+
+from rasa_llm.knowledge.relevance import RelevanceCheck, contextual_question, is_follow_up
+from rasa_llm.knowledge.responder import RetrievedPassage
+
+
+@pytest.fixture(scope="module")
+def check(encoder) -> RelevanceCheck:
+    return RelevanceCheck(encoder, min_retrieval_score=0.45, min_relevance=0.45)
+
+
+def test_a_passage_that_answers_the_question_is_kept(check, retrieve) -> None:
+    relevant = check.relevant("is there a restocking fee on returns", retrieve("is there a restocking fee on returns"))
+    assert relevant and relevant[0].id == "restocking-fees"
+
+
+def test_a_neighbouring_topic_is_refused(check) -> None:
+    # Retrieval scored the delivery times high for an opening-hours question: the check must not pass it.
+    delivery = RetrievedPassage(
+        "shipping-options", "Shipping options in the US",
+        "We offer three shipping speeds in the US. Standard shipping takes 3–5 business days and costs $4.95.",
+        0.6,
+    )
+    assert check.relevant("what time does your warehouse staff go home on fridays", [delivery]) == []
+
+
+def test_weak_retrieval_is_refused_whatever_the_text(check) -> None:
+    passage = RetrievedPassage("restocking-fees", "Restocking fees", "We do not charge restocking fees.", 0.2)
+    assert check.relevant("do you charge restocking fees", [passage]) == []
+
+
+def test_a_template_is_judged_like_a_passage(check) -> None:
+    template = "We accept Visa, Mastercard, American Express, Discover, PayPal, Apple Pay and Google Pay."
+    assert check.template_relevant("what payment methods do you accept", template)
+    assert not check.template_relevant("how do i fix my car's brakes", template)
+
+
+@pytest.mark.parametrize("text", ["and for Canada?", "what about express?", "and how long does that take?",
+                                  "how about gift cards"])
+def test_short_leaning_messages_are_follow_ups(text) -> None:
+    assert is_follow_up(text)
+
+
+@pytest.mark.parametrize("text", ["where is my order", "how long does standard shipping take to reach Alaska "
+                                  "and what does it cost for a heavy tent", ""])
+def test_standalone_messages_are_not(text) -> None:
+    assert not is_follow_up(text)
+
+
+def test_a_follow_up_is_joined_to_the_previous_question() -> None:
+    assert contextual_question("and for Canada?", "how much is shipping") == "how much is shipping and for Canada?"
+    assert contextual_question("where is my order", "how much is shipping") == "where is my order"
+    assert contextual_question("and for Canada?", None) == "and for Canada?"
+
+
+def test_rescoring_finds_the_follow_ups_passage(check, retrieve) -> None:
+    asked = contextual_question("and for Canada?", "how long does delivery take")
+    candidates = retrieve("how long does delivery take") + retrieve("and for Canada?")
+    best = check.rescore(asked, candidates)[0]
+    assert best.id in {"international-shipping", "express-international", "shipping-countries"}
