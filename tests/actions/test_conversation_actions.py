@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from actions.conversation import (
     MAX_TRANSCRIPT_BYTES,
     ActionAcknowledgeFrustration,
     ActionHandoff,
     ValidateEveryTurn,
+    asks_something,
     build_transcript,
 )
 from tests.actions.harness import has_human_offer, run, tracker
@@ -70,6 +73,32 @@ def test_complaint_gets_an_apology_and_the_offer_of_a_person() -> None:
     assert "sorry" in result.text
     assert has_human_offer(result)
     assert result.slots()["handoff_reason"] == "complaint"
+
+
+def test_a_complaint_that_asks_something_gets_the_answer_between_apology_and_offer() -> None:
+    complaint = tracker({}, intent="complaint", text="the zipper on my jacket broke after 3 months is that covered")
+    result = run(ActionAcknowledgeFrustration(), complaint)
+    assert [message.get("response") for message in result.messages] == [None, "utter_knowledge_answer", None]
+    assert "sorry" in result.messages[0]["text"].lower() and not result.messages[0].get("buttons")
+    assert "pass this to a person" in result.messages[-1]["text"]
+    assert has_human_offer(result)
+    assert result.slots()["handoff_reason"] == "complaint"
+
+
+@pytest.mark.parametrize(
+    "text, asks",
+    [
+        ("the zipper on my jacket broke after 3 months is that covered", True),
+        ("my stove stopped working after a year, what can i do", True),
+        ("why is it so hard to get a refund", True),
+        ("broken on arrival?!", True),
+        ("this is unacceptable", False),
+        ("i want my money back", False),
+        ("nobody answered my emails for a week", False),
+    ],
+)
+def test_asks_something_tells_questions_from_venting(text: str, asks: bool) -> None:
+    assert asks_something(text) is asks
 
 
 def sentiment_turn(intent: str, slots: dict | None = None):
