@@ -121,7 +121,6 @@ def run_worker(code: Path, nlu: Path, exclude: list[str], texts: list[str], seed
 
 def worker(job_file: Path, out_file: Path) -> None:
     """Runs in the subprocess: whichever `rasa_llm` is first on PYTHONPATH is the one measured."""
-    from rasa_llm.intent.calibration import softmax
     from rasa_llm.intent.data import Example, sentiment_from_metadata
     from rasa_llm.intent.runtime import resolve_num_threads
     from rasa_llm.intent.training import TrainingConfig, fit_classifier
@@ -138,13 +137,13 @@ def worker(job_file: Path, out_file: Path) -> None:
     started = time.perf_counter()
     classifier, report = fit_classifier(examples, default_encoder_path(), config)
     seconds = time.perf_counter() - started
-    intent_logits, sentiment_logits = classifier.logits(job["texts"])
-    probabilities = softmax(sentiment_logits, classifier.calibration.sentiment)
+    # `predict` is what the Rasa component serves: calibrated, the label with its confidence.
+    predictions = classifier.predict(job["texts"])
     out_file.write_text(
         json.dumps(
             {
-                "intents": [classifier.intents[i] for i in intent_logits.argmax(axis=-1)],
-                "sentiment": probabilities.tolist(),
+                "intents": [p.intent_ranking[0][0] for p in predictions],
+                "sentiment": [list(p.sentiment) for p in predictions],
                 "train_seconds": seconds,
                 "train_size": report.train_size,
             }
@@ -152,29 +151,28 @@ def worker(job_file: Path, out_file: Path) -> None:
     )
 
 
-def sentiment_rows(name: str, probabilities: np.ndarray, truth: list[str]) -> list[str]:
+def sentiment_rows(name: str, predicted: list[str], truth: list[str]) -> list[str]:
+    predicted_ = np.array([LABELS.index(p) for p in predicted])
     labels = np.array([LABELS.index(t) for t in truth])
-    predicted = probabilities.argmax(axis=-1)
-    rows = []
 
     def rate(of: str, read_as: str) -> str:
         mask = labels == LABELS.index(of)
-        return f"{(predicted[mask] == LABELS.index(read_as)).mean():.3f}" if mask.any() else "  n/a"
+        return f"{(predicted_[mask] == LABELS.index(read_as)).mean():.3f}" if mask.any() else "  n/a"
 
-    rows.append(
-        f"{name:<22}{len(truth):>5}{(predicted == labels).mean():>7.3f}"
+    return [
+        f"{name:<22}{len(truth):>5}{(predicted_ == labels).mean():>7.3f}"
         f"{rate('negative', 'negative'):>7}{rate('neutral', 'neutral'):>7}{rate('positive', 'positive'):>7}"
         f"{rate('negative', 'positive'):>9}{rate('positive', 'negative'):>9}"
-    )
-    return rows
+    ]
 
 
-def threshold_rows(probabilities: np.ndarray, truth: list[str]) -> list[str]:
+def threshold_rows(sentiment: list[tuple[str, float]], truth: list[str]) -> list[str]:
     labels = np.array([LABELS.index(t) for t in truth])
-    negative = probabilities.argmax(axis=-1) == 0
+    negative = np.array([label == "negative" for label, _ in sentiment])
+    confidence = np.array([confidence for _, confidence in sentiment])
     rows = []
     for threshold in THRESHOLDS:
-        escalates = negative & (probabilities[:, 0] >= threshold)
+        escalates = negative & (confidence >= threshold)
         cells = [f"{escalates[labels == k].mean():.3f}" if (labels == k).any() else "n/a" for k in range(3)]
         label = "argmax" if threshold == 0 else f">= {threshold:.1f}"
         rows.append(f"  {label:<10}{cells[0]:>18}{cells[2]:>18}{cells[1]:>18}")
@@ -184,7 +182,7 @@ def threshold_rows(probabilities: np.ndarray, truth: list[str]) -> list[str]:
 def report(name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]], offsets: dict, intents) -> str:
     from sklearn.metrics import f1_score
 
-    probabilities = np.asarray(predictions["sentiment"])
+    sentiment = predictions["sentiment"]
     lines = [
         f"== {name}: {predictions['train_size']} training examples, fine-tuned in "
         f"{predictions['train_seconds']:.0f} s",
@@ -192,12 +190,13 @@ def report(name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]],
     ]
     for set_name, items in sets.items():
         start = offsets[set_name]
-        lines += sentiment_rows(set_name, probabilities[start : start + len(items)], [t for _, t in items])
+        predicted = [label for label, _ in sentiment[start : start + len(items)]]
+        lines += sentiment_rows(set_name, predicted, [t for _, t in items])
     registers = sets["registers (all)"]
     start = offsets["registers (all)"]
     lines.append("escalation threshold on the registers (all): share that escalates")
     lines.append(f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}")
-    lines += threshold_rows(probabilities[start : start + len(registers)], [t for _, t in registers])
+    lines += threshold_rows(sentiment[start : start + len(registers)], [t for _, t in registers])
     start = offsets["intent test"]
     truth = [intent for _, intent in intents]
     predicted = predictions["intents"][start : start + len(intents)]
