@@ -116,6 +116,16 @@ class ActionAcknowledgeFrustration(Action):
         return [*offer_human(dispatcher, messages.COMPLAINT_OFFER, "complaint"), SlotSet(SENTIMENT, None)]
 
 
+def _offered_this_turn(tracker: Tracker) -> bool:
+    """Whether a person was offered after the latest user message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == HUMAN_OFFERED and event.get("value"):
+            return True
+    return False
+
+
 class ValidateEveryTurn(ValidationAction):
     """Rasa runs this (`action_validate_slot_mappings`) after every user message, before any policy
     predicts: the one place that sees each turn whatever its intent.
@@ -143,7 +153,14 @@ class ValidateEveryTurn(ValidationAction):
         offer_was_open = bool(tracker.get_slot(HUMAN_OFFERED))
         events = await super().run(dispatcher, tracker, domain)
         renewed = any(event.get("name") == HUMAN_OFFERED for event in events)
-        if offer_was_open and not renewed and latest_intent(tracker) not in ACCEPTS_OFFER:
+        # Rasa validates again when a form starts in the same turn: an offer made earlier in this
+        # turn (an upset "where is my order") must survive that second pass.
+        if (
+            offer_was_open
+            and not renewed
+            and not _offered_this_turn(tracker)
+            and latest_intent(tracker) not in ACCEPTS_OFFER
+        ):
             events.append(SlotSet(HUMAN_OFFERED, None))
         return events
 

@@ -120,6 +120,16 @@ def test_a_complaint_is_left_to_its_own_apology() -> None:
     assert result.slots() == {"sentiment": None}
 
 
+def test_an_offer_made_this_turn_survives_the_validation_of_a_form_starting() -> None:
+    events = [
+        {"event": "user", "text": "oh great, the tracking number doesn't work either"},
+        {"event": "slot", "name": "human_offered", "value": True},
+        {"event": "active_loop", "name": "order_verification_form"},
+    ]
+    result = run(ValidateEveryTurn(), tracker({"human_offered": True}, intent="track_order", events=events))
+    assert "human_offered" not in result.slots()
+
+
 def test_an_open_offer_is_withdrawn_unless_accepted() -> None:
     moved_on = run(ValidateEveryTurn(), tracker({"human_offered": True}, intent="check_refund_policy"))
     assert moved_on.slots() == {"human_offered": None}
