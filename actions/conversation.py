@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +37,19 @@ ASKED_FOR_A_PERSON = "customer asked for a person"
 ACCEPTS_OFFER = frozenset({"affirm", "contact_human_agent"})
 # Intents whose own response already apologises or hands over.
 ACKNOWLEDGES_FEELINGS = frozenset({"complaint", "contact_human_agent"})
+KNOWLEDGE_ANSWER = "utter_knowledge_answer"
+# A question mark, or a clause that opens like a question ("... is that covered", "what can i do"):
+# customers who are upset rarely punctuate.
+_ASKS = re.compile(
+    r"\?|\b(?:is|are|was|does|do|did|can|could|will|would|should|what|how|why|when|where|which)"
+    r"\s+(?:that|this|it|there|i|you|my|your|they|we)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message asks a question besides venting (a heuristic for short chat messages)."""
+    return bool(_ASKS.search(text))
 
 
 def build_transcript(events: Sequence[JsonObject]) -> list[JsonObject]:
@@ -83,13 +97,33 @@ class ActionHandoff(Action):
 
 
 class ActionAcknowledgeFrustration(Action):
-    """A complaint gets an apology and the offer of a person."""
+    """A complaint gets an apology and the offer of a person; one that asks something also gets the
+    answer, between the two, so the apology never stands in for it.
+
+    The answer is the knowledge base's (`utter_knowledge_answer`, rendered by Rasa's NLG from this
+    message's retrieved passages): "the zipper broke after 3 months, is that covered" is answered
+    by the warranty passage.
+    """
 
     def name(self) -> str:
         return "action_acknowledge_frustration"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        return [*offer_human(dispatcher, messages.COMPLAINT, "complaint"), SlotSet(SENTIMENT, None)]
+        if not asks_something(tracker.latest_message.get("text") or ""):
+            return [*offer_human(dispatcher, messages.COMPLAINT, "complaint"), SlotSet(SENTIMENT, None)]
+        dispatcher.utter_message(text=messages.COMPLAINT_APOLOGY)
+        dispatcher.utter_message(response=KNOWLEDGE_ANSWER)
+        return [*offer_human(dispatcher, messages.COMPLAINT_OFFER, "complaint"), SlotSet(SENTIMENT, None)]
+
+
+def _offered_this_turn(tracker: Tracker) -> bool:
+    """Whether a person was offered after the latest user message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == HUMAN_OFFERED and event.get("value"):
+            return True
+    return False
 
 
 class ValidateEveryTurn(ValidationAction):
@@ -119,7 +153,14 @@ class ValidateEveryTurn(ValidationAction):
         offer_was_open = bool(tracker.get_slot(HUMAN_OFFERED))
         events = await super().run(dispatcher, tracker, domain)
         renewed = any(event.get("name") == HUMAN_OFFERED for event in events)
-        if offer_was_open and not renewed and latest_intent(tracker) not in ACCEPTS_OFFER:
+        # Rasa validates again when a form starts in the same turn: an offer made earlier in this
+        # turn (an upset "where is my order") must survive that second pass.
+        if (
+            offer_was_open
+            and not renewed
+            and not _offered_this_turn(tracker)
+            and latest_intent(tracker) not in ACCEPTS_OFFER
+        ):
             events.append(SlotSet(HUMAN_OFFERED, None))
         return events
 

@@ -47,10 +47,9 @@ NEGATIVE_SENTIMENT = (
     "I'm sorry this has been frustrating. I'll do my best to sort it out, and if you'd rather talk to a "
     "person at any point, just say so."
 )
-COMPLAINT = (
-    "I'm really sorry about that, it's not the experience we want you to have. "
-    "Would you like me to pass this to a person from our team so they can put it right?"
-)
+COMPLAINT_APOLOGY = "I'm really sorry about that, it's not the experience we want you to have."
+COMPLAINT_OFFER = "Would you like me to pass this to a person from our team so they can put it right?"
+COMPLAINT = f"{COMPLAINT_APOLOGY} {COMPLAINT_OFFER}"
 
 
 def handed_over(handoff_id: str) -> str:

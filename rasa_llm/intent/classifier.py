@@ -19,7 +19,8 @@ from rasa_llm.intent.data import SENTIMENT_LABELS
 from rasa_llm.intent.runtime import Logits, OnnxRuntime, TorchRuntime, load_runtime
 from rasa_llm.intent.tokenization import BatchTokenizer
 
-FORMAT_VERSION = 1
+# 2: the sentiment head has its own layer mix and attention pooling (model.SentimentHead).
+FORMAT_VERSION = 2
 METADATA_FILE = "classifier.json"
 TOKENIZER_DIR = "tokenizer"
 

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from actions.conversation import (
     MAX_TRANSCRIPT_BYTES,
     ActionAcknowledgeFrustration,
     ActionHandoff,
     ValidateEveryTurn,
+    asks_something,
     build_transcript,
 )
 from tests.actions.harness import has_human_offer, run, tracker
@@ -72,6 +75,32 @@ def test_complaint_gets_an_apology_and_the_offer_of_a_person() -> None:
     assert result.slots()["handoff_reason"] == "complaint"
 
 
+def test_a_complaint_that_asks_something_gets_the_answer_between_apology_and_offer() -> None:
+    complaint = tracker({}, intent="complaint", text="the zipper on my jacket broke after 3 months is that covered")
+    result = run(ActionAcknowledgeFrustration(), complaint)
+    assert [message.get("response") for message in result.messages] == [None, "utter_knowledge_answer", None]
+    assert "sorry" in result.messages[0]["text"].lower() and not result.messages[0].get("buttons")
+    assert "pass this to a person" in result.messages[-1]["text"]
+    assert has_human_offer(result)
+    assert result.slots()["handoff_reason"] == "complaint"
+
+
+@pytest.mark.parametrize(
+    "text, asks",
+    [
+        ("the zipper on my jacket broke after 3 months is that covered", True),
+        ("my stove stopped working after a year, what can i do", True),
+        ("why is it so hard to get a refund", True),
+        ("broken on arrival?!", True),
+        ("this is unacceptable", False),
+        ("i want my money back", False),
+        ("nobody answered my emails for a week", False),
+    ],
+)
+def test_asks_something_tells_questions_from_venting(text: str, asks: bool) -> None:
+    assert asks_something(text) is asks
+
+
 def sentiment_turn(intent: str, slots: dict | None = None):
     events = [{"event": "action", "name": "action_extract_slots"}, {"event": "slot", "name": "sentiment", "value": "negative"}]
     return tracker({"sentiment": "negative", **(slots or {})}, intent=intent, events=events)
@@ -89,6 +118,16 @@ def test_a_complaint_is_left_to_its_own_apology() -> None:
     result = run(ValidateEveryTurn(), sentiment_turn("complaint"))
     assert result.messages == []
     assert result.slots() == {"sentiment": None}
+
+
+def test_an_offer_made_this_turn_survives_the_validation_of_a_form_starting() -> None:
+    events = [
+        {"event": "user", "text": "oh great, the tracking number doesn't work either"},
+        {"event": "slot", "name": "human_offered", "value": True},
+        {"event": "active_loop", "name": "order_verification_form"},
+    ]
+    result = run(ValidateEveryTurn(), tracker({"human_offered": True}, intent="track_order", events=events))
+    assert "human_offered" not in result.slots()
 
 
 def test_an_open_offer_is_withdrawn_unless_accepted() -> None:

@@ -1,0 +1,261 @@
+"""Benchmark: sentiment on customer wording the classifier was not trained on, before vs after.
+
+Two classifiers are fine-tuned in one run, each in its own process with its own code and data:
+- "before": the classifier code and NLU data of a baseline commit (default a04efe6, the build before
+  the sentiment work), extracted with `git archive`;
+- "after": this working tree's code and data/nlu.
+Both leave out the intent benchmark's test split of the baseline data (25 %, seed 7, as
+`intent_benchmark.py --split 0.25 --seed 7` draws it), so the intent macro-F1 on that split is printed
+too. "after" also leaves out every fifth example of data/nlu/sentiment_registers.yml: that part of
+the project's own sentiment data is never tuned on and is reported separately ("own, kept out").
+
+Scored sets, labelled before any tuning (never trained on):
+- benchmarks/data/sentiment_heldout.yml `registers`: 300 messages in registers the training data
+  does not use (public posts, reviews, transcribed speech, formal letters, text-speak);
+- its `hard_cases`: sarcasm, negation and mixed messages.
+Printed per set: 3-class accuracy, per-class recall, the share of negatives read as positive and of
+positives read as negative, then the escalation threshold's effect (a message escalates when
+negative with at least that confidence): negatives caught, positives and neutrals flagged.
+
+    python benchmarks/sentiment_benchmark.py                 # before vs after, ~2 fine-tunings
+    python benchmarks/sentiment_benchmark.py --only after    # quicker, while developing
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HELD_OUT = ROOT / "benchmarks" / "data" / "sentiment_heldout.yml"
+OWN_DATA = ROOT / "data" / "nlu" / "sentiment_registers.yml"
+LABELS = ("negative", "neutral", "positive")
+THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8)
+ENVIRONMENT = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "USE_TF": "0",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+KEPT_OUT_EVERY = 5
+
+
+def held_out_sets() -> dict[str, list[tuple[str, str]]]:
+    """{set name: [(text, label)]}: every register, all registers together, every hard-case kind."""
+    data = yaml.safe_load(HELD_OUT.read_text(encoding="utf-8"))
+    sets: dict[str, list[tuple[str, str]]] = {"registers (all)": []}
+    for register, by_label in data["registers"].items():
+        items = [(text, label) for label, texts in by_label.items() for text in texts]
+        sets["registers (all)"].extend(items)
+        sets[f"  {register}"] = items
+    sets["hard cases (all)"] = []
+    for kind, by_label in data["hard_cases"].items():
+        items = [(text, label) for label, texts in by_label.items() for text in texts]
+        sets["hard cases (all)"].extend(items)
+        sets[f"  {kind}"] = items
+    return sets
+
+
+def _rasa_examples(path: Path) -> list[tuple[str, str, object]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return [
+        (m.get("text"), m.get("intent"), m.get("metadata"))
+        for m in load_data(str(path)).intent_examples
+        if m.get("text") and m.get("intent")
+    ]
+
+
+def own_kept_out() -> list[tuple[str, str]]:
+    """Every fifth example of the project's own sentiment file, with its label."""
+    from rasa_llm.intent.data import sentiment_from_metadata
+
+    examples = _rasa_examples(OWN_DATA)
+    return [(text, sentiment_from_metadata(meta)) for text, _, meta in examples[::KEPT_OUT_EVERY]]
+
+
+def intent_test_split(baseline_nlu: Path, seed: int) -> list[tuple[str, str]]:
+    """The intent benchmark's test messages (25 % of the baseline's data/nlu, Rasa's split)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    _, test = load_data(str(baseline_nlu)).train_test_split(train_frac=0.75, random_seed=seed)
+    return [(m.get("text"), m.get("intent")) for m in test.intent_examples if m.get("text")]
+
+
+def extract_baseline(commit: str, target: Path) -> Path:
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", commit, "rasa_llm", "data/nlu"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(target)
+    return target
+
+
+def run_worker(code: Path, nlu: Path, exclude: list[str], texts: list[str], seed: int, work: Path) -> dict:
+    """Fine-tune with the code in `code` on `nlu` minus `exclude` in a fresh process; its predictions."""
+    job = work / "job.json"
+    out = work / "predictions.json"
+    job.write_text(json.dumps({"nlu": str(nlu), "exclude": exclude, "texts": texts, "seed": seed}))
+    environment = {**os.environ, **ENVIRONMENT, "PYTHONPATH": str(code)}
+    subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", str(job), str(out)],
+        check=True,
+        env=environment,
+        cwd=str(code),
+    )
+    return json.loads(out.read_text())
+
+
+def worker(job_file: Path, out_file: Path) -> None:
+    """Runs in the subprocess: whichever `rasa_llm` is first on PYTHONPATH is the one measured."""
+    from rasa_llm.intent.data import Example, sentiment_from_metadata
+    from rasa_llm.intent.runtime import resolve_num_threads
+    from rasa_llm.intent.training import TrainingConfig, fit_classifier
+    from rasa_llm.packaged_models import default_encoder_path
+
+    job = json.loads(job_file.read_text())
+    exclude = {text.strip().lower() for text in job["exclude"]}
+    examples = [
+        Example(text, intent, sentiment_from_metadata(meta))
+        for text, intent, meta in _rasa_examples(Path(job["nlu"]))
+        if text.strip().lower() not in exclude
+    ]
+    config = TrainingConfig(random_seed=job["seed"], num_threads=resolve_num_threads(None), show_progress=False)
+    started = time.perf_counter()
+    classifier, report = fit_classifier(examples, default_encoder_path(), config)
+    seconds = time.perf_counter() - started
+    # `predict` is what the Rasa component serves: calibrated, the label with its confidence.
+    predictions = classifier.predict(job["texts"])
+    out_file.write_text(
+        json.dumps(
+            {
+                "intents": [p.intent_ranking[0][0] for p in predictions],
+                "sentiment": [list(p.sentiment) for p in predictions],
+                "train_seconds": seconds,
+                "train_size": report.train_size,
+            }
+        )
+    )
+
+
+def sentiment_rows(name: str, predicted: list[str], truth: list[str]) -> list[str]:
+    predicted_ = np.array([LABELS.index(p) for p in predicted])
+    labels = np.array([LABELS.index(t) for t in truth])
+
+    def rate(of: str, read_as: str) -> str:
+        mask = labels == LABELS.index(of)
+        return f"{(predicted_[mask] == LABELS.index(read_as)).mean():.3f}" if mask.any() else "  n/a"
+
+    return [
+        f"{name:<22}{len(truth):>5}{(predicted_ == labels).mean():>7.3f}"
+        f"{rate('negative', 'negative'):>7}{rate('neutral', 'neutral'):>7}{rate('positive', 'positive'):>7}"
+        f"{rate('negative', 'positive'):>9}{rate('positive', 'negative'):>9}"
+    ]
+
+
+def threshold_rows(sentiment: list[tuple[str, float]], truth: list[str]) -> list[str]:
+    labels = np.array([LABELS.index(t) for t in truth])
+    negative = np.array([label == "negative" for label, _ in sentiment])
+    confidence = np.array([confidence for _, confidence in sentiment])
+    rows = []
+    for threshold in THRESHOLDS:
+        escalates = negative & (confidence >= threshold)
+        cells = [f"{escalates[labels == k].mean():.3f}" if (labels == k).any() else "n/a" for k in range(3)]
+        label = "argmax" if threshold == 0 else f">= {threshold:.1f}"
+        rows.append(f"  {label:<10}{cells[0]:>18}{cells[2]:>18}{cells[1]:>18}")
+    return rows
+
+
+def report(name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]], offsets: dict, intents) -> str:
+    from sklearn.metrics import f1_score
+
+    sentiment = predictions["sentiment"]
+    lines = [
+        f"== {name}: {predictions['train_size']} training examples, fine-tuned in "
+        f"{predictions['train_seconds']:.0f} s",
+        f"{'set':<22}{'n':>5}{'acc':>7}{'R neg':>7}{'R neu':>7}{'R pos':>7}{'neg->pos':>9}{'pos->neg':>9}",
+    ]
+    for set_name, items in sets.items():
+        start = offsets[set_name]
+        predicted = [label for label, _ in sentiment[start : start + len(items)]]
+        lines += sentiment_rows(set_name, predicted, [t for _, t in items])
+    registers = sets["registers (all)"]
+    start = offsets["registers (all)"]
+    lines.append("escalation threshold on the registers (all): share that escalates")
+    lines.append(f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}")
+    lines += threshold_rows(sentiment[start : start + len(registers)], [t for _, t in registers])
+    start = offsets["intent test"]
+    truth = [intent for _, intent in intents]
+    predicted = predictions["intents"][start : start + len(intents)]
+    accuracy = np.mean([p == t for p, t in zip(predicted, truth, strict=True)])
+    f1 = f1_score(truth, predicted, labels=sorted(set(truth)), average="macro")
+    lines.append(f"intent test split ({len(intents)} messages): accuracy {accuracy:.3f}, macro-F1 {f1:.3f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baseline", default="a04efe6", help="commit of the 'before' build (default a04efe6)")
+    parser.add_argument("--only", choices=("before", "after"), help="train and report one build only")
+    parser.add_argument("--seed", type=int, default=7, help="split and training seed (default 7)")
+    parser.add_argument("--json", type=Path, help="also write the raw predictions to this JSON file")
+    parser.add_argument("--worker", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    os.environ.update(ENVIRONMENT)
+    if args.worker:
+        worker(*args.worker)
+        return 0
+
+    sets = held_out_sets()
+    kept_out = own_kept_out()
+    sets["own, kept out"] = kept_out
+    with tempfile.TemporaryDirectory(prefix="sentiment-benchmark-") as tmp:
+        work = Path(tmp)
+        baseline = extract_baseline(args.baseline, work / "baseline")
+        intents = intent_test_split(baseline / "data" / "nlu", args.seed)
+        texts: list[str] = []
+        offsets: dict[str, int] = {}
+        for set_name, items in sets.items():
+            offsets[set_name] = len(texts)
+            texts += [text for text, _ in items]
+        offsets["intent test"] = len(texts)
+        texts += [text for text, _ in intents]
+        print(
+            f"held-out registers {len(sets['registers (all)'])}, hard cases {len(sets['hard cases (all)'])}, "
+            f"own kept out {len(kept_out)}, intent test {len(intents)}; seed {args.seed}; "
+            f"load average {open('/proc/loadavg').read().split()[:3]}",
+            flush=True,
+        )
+        intent_texts = [text for text, _ in intents]
+        builds = {
+            "before": (baseline, baseline / "data" / "nlu", intent_texts),
+            "after": (ROOT, ROOT / "data" / "nlu", intent_texts + [text for text, _ in kept_out]),
+        }
+        results = {}
+        for name, (code, nlu, exclude) in builds.items():
+            if args.only and name != args.only:
+                continue
+            folder = work / name
+            folder.mkdir()
+            results[name] = run_worker(code, nlu, exclude, texts, args.seed, folder)
+            print(report(name, results[name], sets, offsets, intents), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"texts": texts, **results}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
