@@ -1,9 +1,11 @@
 """Order verification: the order id and the customer's email must name the same order in the shop.
 
 Every order flow runs `order_verification_form` first. Its validator normalises what was typed and,
-once both values are known, asks the shop API (`POST /v1/orders/{id}/lookup`). A wrong pair is asked
-for again; after `MAX_ATTEMPTS` wrong pairs, or when the shop API cannot be reached, the form ends
-with `order_verified: false` and the customer is offered a person.
+once both values are known, asks the shop API (`POST /v1/orders/{id}/lookup`). After a wrong pair the
+order number is kept and only the email is asked again (a mistyped email is the usual cause; a customer
+who got the number wrong types the right one, which replaces it whenever it is said). After
+`MAX_ATTEMPTS` wrong pairs, two answers that are neither an order number nor an email, or when the shop
+API cannot be reached, the form ends with `order_verified: false` and the customer is offered a person.
 """
 from __future__ import annotations
 
@@ -27,14 +29,18 @@ from actions.common import (
     offer_human,
     shop_unavailable,
 )
+from actions.misunderstandings import OffersPersonWhenStuck
 from actions.shop_client import NotAllowed, NotFound, ShopClient, Unavailable
 
 MAX_ATTEMPTS = 3
 
 
-class ValidateOrderVerificationForm(FormValidationAction):
+class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction):
     def name(self) -> str:
         return "validate_order_verification_form"
+
+    def gave_up(self) -> EventList:
+        return [SlotSet(ORDER_VERIFIED, False)]
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -86,12 +92,13 @@ class ValidateOrderVerificationForm(FormValidationAction):
     @staticmethod
     def _wrong_pair(dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
         attempts = int(tracker.get_slot(VERIFICATION_ATTEMPTS) or 0) + 1
-        cleared = [SlotSet(ORDER_ID, None), SlotSet(EMAIL, None), SlotSet(ORDER_VERIFIED, False)]
+        cleared = [SlotSet(EMAIL, None), SlotSet(ORDER_VERIFIED, False)]
         if attempts < MAX_ATTEMPTS:
             dispatcher.utter_message(text=messages.ORDER_NOT_FOUND)
             return [*cleared, SlotSet(VERIFICATION_ATTEMPTS, attempts)]
         return [
             *cleared,
+            SlotSet(ORDER_ID, None),
             *offer_human(dispatcher, messages.VERIFICATION_GAVE_UP, "order verification failed three times"),
             SlotSet(VERIFICATION_ATTEMPTS, 0),
             SlotSet(REQUESTED_SLOT, None),  # ends the form

@@ -48,6 +48,7 @@ DEFAULT_ORDER_TEXT = (
     "I can look that up for you: say \"track my order\" (or \"where is my refund\") and I'll ask for your "
     "order number and email."
 )
+CMDLINE_CHANNEL = "cmdline"  # the output channel of `rasa shell`
 DEFAULT_ABSTAIN_TEXT = "Sorry, I don't know that one. Would you like to talk to a person?"
 
 
@@ -80,7 +81,8 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
             logger.exception("The knowledge answer failed; replying with the fallback response.")
             answer = KnowledgeAnswer("", ABSTAINED, "error")
         logger.debug(f"Knowledge answer: mode={answer.mode} reason={answer.reason} {answer.detail}")
-        return await self._message(answer, tracker, output_channel, **kwargs)
+        message = await self._message(answer, tracker, output_channel, **kwargs)
+        return for_rasa_shell(message) if output_channel == CMDLINE_CHANNEL else message
 
     def _passages(self, tracker: DialogueStateTracker) -> list[RetrievedPassage]:
         knowledge = tracker.latest_message.parse_data.get(KNOWLEDGE) if tracker.latest_message else None
@@ -133,3 +135,13 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
                 message["buttons"] = [{"title": self.config.handoff_title, "payload": self.config.handoff_payload}]
         message["custom"] = custom
         return message
+
+
+def for_rasa_shell(message: dict[str, Any]) -> dict[str, Any]:
+    """`rasa shell` prints a custom payload as a raw JSON dump: the sources become one line of text
+    under the answer instead, and the payload is left out."""
+    shown = {key: value for key, value in message.items() if key != "custom"}
+    titles = "; ".join(str(source.get("title")) for source in (message.get("custom") or {}).get("sources") or [])
+    if titles:
+        shown["text"] = f"{shown.get('text') or ''}\nSources: {titles}"
+    return shown
