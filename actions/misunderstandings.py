@@ -33,12 +33,10 @@ class OffersPersonWhenStuck(FormValidationAction):
         """Events besides ending the form when the customer is offered a person."""
         return []
 
-    async def get_validation_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> EventList:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
         requested = tracker.get_slot(REQUESTED_SLOT)
         said_before = len(dispatcher.messages)
-        events = await super().get_validation_events(dispatcher, tracker, domain)
+        events = await super().run(dispatcher, tracker, domain)
         values = {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
         count = int(tracker.get_slot(MISUNDERSTOOD) or 0)
         reset = [SlotSet(MISUNDERSTOOD, 0)] if count else []

@@ -39,6 +39,10 @@ class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction)
     def name(self) -> str:
         return "validate_order_verification_form"
 
+    def understood(self, values: dict[str, Any], domain: DomainDict) -> bool:
+        # A pair the shop did not confirm was understood; it has its own limit (MAX_ATTEMPTS).
+        return values.get(ORDER_VERIFIED) is False or super().understood(values, domain)
+
     def gave_up(self) -> EventList:
         return [SlotSet(ORDER_VERIFIED, False)]
 
