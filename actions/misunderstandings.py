@@ -8,6 +8,7 @@ a form, starts the count again.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -22,8 +23,12 @@ from actions.common import MISUNDERSTOOD, EventList, offer_human
 MAX_MISUNDERSTOOD = 2
 
 
-class OffersPersonWhenStuck(FormValidationAction):
+class OffersPersonWhenStuck(FormValidationAction, ABC):
     """Counts misunderstood answers across turns (slot `misunderstood`) for the form it is mixed into."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """`validate_<form>`; abstract so that rasa_sdk does not register this base class as an action."""
 
     def understood(self, values: dict[str, Any], domain: DomainDict) -> bool:
         """Whether the validated `values` of this turn show the answer was understood."""

@@ -202,3 +202,13 @@ def test_the_refund_status_of_another_order_is_given_in_full(api) -> None:
             {"event": "slot", "name": "order_id", "value": "ORD-10006"}]
     result = run(ActionRefundStatus(), tracker(verified("ORD-10006", AIKO), events=told))
     assert "refunds on ord-10006" in result.text
+
+
+def test_the_action_server_registers_the_domain_actions_and_no_base_class() -> None:
+    from rasa_sdk.executor import ActionExecutor
+
+    from tests.actions.harness import domain
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    assert set(executor.actions) == set(domain()["actions"])
