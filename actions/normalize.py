@@ -17,6 +17,8 @@ _EXPLICIT_ORDER_ID = re.compile(r"(?:\bord\s*[-#]?\s*|#)(\d{5})\b", re.IGNORECAS
 _NEVER_MIND = re.compile(
     r"\b(?:never\s*mind|nevermind|forget (?:it|about it|that)|don'?t bother|no need|leave it)\b", re.IGNORECASE
 )
+# Thanks and goodbyes the classifier may miss when they come instead of an order number or email.
+_SIGN_OFF = re.compile(r"\b(?:thanks|thank you|thx|bye|goodbye|cheers)\b", re.IGNORECASE)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 MAX_EMAIL_CHARS = 254
 
@@ -70,6 +72,11 @@ def is_never_mind(text: Any) -> bool:
     """"never mind", "forget it": the customer drops what they were doing (not "I changed my mind",
     which is a reason to cancel)."""
     return isinstance(text, str) and _NEVER_MIND.search(text) is not None
+
+
+def is_sign_off(text: Any) -> bool:
+    """"ok thanks anyway", "bye for now", "never mind": the customer leaves rather than answers."""
+    return isinstance(text, str) and (_SIGN_OFF.search(text) is not None or is_never_mind(text))
 
 
 def email(text: Any) -> str | None:

@@ -46,10 +46,18 @@ class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction)
     def gave_up(self) -> EventList:
         return [SlotSet(ORDER_VERIFIED, False)]
 
+    @staticmethod
+    def _left(slot: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        # The rules catch thanks and goodbyes by intent; this catches those the classifier was unsure of.
+        dispatcher.utter_message(response="utter_stopped")
+        return {slot: None, ORDER_VERIFIED: False, REQUESTED_SLOT: None}
+
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         order_id = normalize.order_id(value)
+        if order_id is None and not latest_entities(tracker, EMAIL) and normalize.is_sign_off(value):
+            return self._left(ORDER_ID, dispatcher)
         # An email typed where the order id was asked for is not a mistake worth a complaint.
         if order_id is None and not latest_entities(tracker, EMAIL):
             dispatcher.utter_message(text=messages.BAD_ORDER_ID)
@@ -59,6 +67,8 @@ class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction)
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         email = normalize.email(value)
+        if email is None and not latest_entities(tracker, ORDER_ID) and normalize.is_sign_off(value):
+            return self._left(EMAIL, dispatcher)
         if email is None and not latest_entities(tracker, ORDER_ID):
             dispatcher.utter_message(text=messages.BAD_EMAIL)
         return {EMAIL: email, ORDER_VERIFIED: None}

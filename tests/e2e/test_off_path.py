@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.chat import Chat
+from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.slow
 
@@ -13,6 +14,14 @@ MARIA, JOHN, AIKO, LUKAS = (
     "maria.garcia@example.com", "john.smith@example.com", "aiko.tanaka@example.com", "lukas.becker@example.com"
 )
 ENGLISH_ONLY = "only chat in english"
+
+
+@pytest.fixture(scope="module")
+def bot_stack(tmp_path_factory):
+    """A stack of this module's own: its returns must not meet those of other modules in one database
+    (the shop refuses to return an item twice)."""
+    with running_stack(tmp_path_factory.mktemp("off_path")) as stack:
+        yield stack
 
 
 def assert_form_closed(chat: Chat) -> None:
@@ -160,9 +169,10 @@ def test_the_tent_that_is_not_on_the_order_then_a_reason_then_the_item(bot_stack
     assert "no tent on ord-10003" in reply
     assert "trailhead 28 daypack" in reply and "basecamp merino tee" in reply
     assert "which item is that about" in chat.say("it's too small")
-    assert "it's too small" in chat.say("the tee")
-    chat.say("yes")
-    assert chat.returned_items("ORD-10003") == [[("LK-TOP-010", 2)]]
+    confirmation = chat.say("the tee")
+    assert "2 x basecamp merino tee from ord-10003 (reason: it's too small)" in confirmation
+    chat.say("no")
+    assert chat.returned_items("ORD-10003") == []
 
 
 def test_the_blue_one(bot_stack):
@@ -179,20 +189,21 @@ def test_both(bot_stack):
     chat.say("10003")
     chat.say(JOHN)
     chat.say("both")
-    chat.say("neither of them fits")
-    chat.say("yes please")
-    assert chat.returned_items("ORD-10003") == [[("LK-PCK-028", 1), ("LK-TOP-010", 2)]]
+    confirmation = chat.say("neither of them fits")
+    assert "1 x trailhead 28 daypack, 2 x basecamp merino tee" in confirmation
+    chat.say("no thanks")
+    assert chat.returned_items("ORD-10003") == []
 
 
-def test_everything_but_the_daypack(bot_stack):
+def test_everything_but_the_gift_card(bot_stack):
     chat = Chat(bot_stack)
     chat.say("I want to send some things back")
-    chat.say("ORD-10003")
-    chat.say(JOHN)
-    chat.say("everything but the daypack")
-    chat.say("they shrank in the wash")
+    chat.say("ORD-10008")
+    chat.say(LUKAS)
+    chat.say("everything but the gift card")
+    chat.say("they're not what I expected")
     chat.say("yes")
-    assert chat.returned_items("ORD-10003") == [[("LK-TOP-010", 2)]]
+    assert chat.returned_items("ORD-10008") == [[("LK-ACC-020", 1), ("LK-BTM-010", 1)]]
 
 
 def test_an_item_not_on_the_order_when_asked_which_item(bot_stack):

@@ -8,6 +8,15 @@ from tests.e2e.chat import Chat
 
 pytestmark = [pytest.mark.slow, pytest.mark.heldout]
 
+
+@pytest.fixture(scope="module")
+def bot_stack(tmp_path_factory):
+    """A stack of this module's own: its returns must not meet those of other modules in one database."""
+    from tests.support.stack import running_stack
+
+    with running_stack(tmp_path_factory.mktemp("off_path_heldout")) as stack:
+        yield stack
+
 MARIA, JOHN, AIKO, LUKAS = (
     "maria.garcia@example.com", "john.smith@example.com", "aiko.tanaka@example.com", "lukas.becker@example.com"
 )
