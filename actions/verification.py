@@ -35,6 +35,11 @@ from actions.shop_client import NotAllowed, NotFound, ShopClient, Unavailable
 MAX_ATTEMPTS = 3
 
 
+def _said(tracker: Tracker) -> str:
+    # Not the slot value: action_validate_slot_mappings has already emptied one that is no id or email.
+    return (tracker.latest_message or {}).get("text") or ""
+
+
 class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction):
     def name(self) -> str:
         return "validate_order_verification_form"
@@ -56,7 +61,7 @@ class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction)
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         order_id = normalize.order_id(value)
-        if order_id is None and not latest_entities(tracker, EMAIL) and normalize.is_sign_off(value):
+        if order_id is None and not latest_entities(tracker, EMAIL) and normalize.is_sign_off(_said(tracker)):
             return self._left(ORDER_ID, dispatcher)
         # An email typed where the order id was asked for is not a mistake worth a complaint.
         if order_id is None and not latest_entities(tracker, EMAIL):
@@ -67,7 +72,7 @@ class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction)
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         email = normalize.email(value)
-        if email is None and not latest_entities(tracker, ORDER_ID) and normalize.is_sign_off(value):
+        if email is None and not latest_entities(tracker, ORDER_ID) and normalize.is_sign_off(_said(tracker)):
             return self._left(EMAIL, dispatcher)
         if email is None and not latest_entities(tracker, ORDER_ID):
             dispatcher.utter_message(text=messages.BAD_EMAIL)

@@ -217,7 +217,7 @@ def test_the_action_server_registers_the_domain_actions_and_no_base_class() -> N
 def test_thanks_instead_of_the_email_ends_verification_politely(api) -> None:
     result = run(ValidateOrderVerificationForm(), form_tracker(
         "order_verification_form", {"order_id": "ORD-10004", "verification_attempts": 1},
-        {"email": "ok thanks anyway"}, requested_slot="email", intent="nlu_fallback", text="ok thanks anyway"))
+        {"email": None}, requested_slot="email", intent="nlu_fallback", text="ok thanks anyway"))
     assert [message["response"] for message in result.messages] == ["utter_stopped"]
     assert result.slots()["requested_slot"] is None and result.slots()["order_verified"] is False
     assert "misunderstood" not in result.slots()
