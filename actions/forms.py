@@ -21,10 +21,12 @@ from rasa_sdk.types import DomainDict
 from actions import messages, normalize
 from actions.common import (
     ADDRESS_CITY,
+    ADDRESS_CONFIRMED,
     ADDRESS_COUNTRY,
     ADDRESS_POSTAL_CODE,
     ADDRESS_SLOTS,
     ADDRESS_STREET,
+    CANCEL_CONFIRMED,
     CANCEL_REASON,
     CANCEL_SLOTS,
     EMAIL,
@@ -32,6 +34,7 @@ from actions.common import (
     ORDER_ID,
     ORDER_STATUS,
     ORDER_VERIFIED,
+    RETURN_CONFIRMED,
     RETURN_ITEMS,
     RETURN_REASON,
     RETURN_SLOTS,
@@ -91,6 +94,13 @@ def _request_text(tracker: Tracker, intent: str) -> tuple[str, list[str]]:
     return "", []
 
 
+def _confirmation(slot: str, value: Any, tracker: Tracker) -> dict[str, Any]:
+    """A yes-or-no slot: the request repeated ("yes please cancel it") is a yes, unless it says no."""
+    if value is True and latest_intent(tracker) != "affirm":
+        return {slot: not normalize.says_no((tracker.latest_message or {}).get("text"))}
+    return {slot: value}
+
+
 class OrderChangeForm(OffersPersonWhenStuck, FormValidationAction):
     """Base of the forms that change a verified order.
 
@@ -141,6 +151,11 @@ class ValidateCancelOrderForm(OrderChangeForm):
             return _end_form()
         return []
 
+    def validate_cancel_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return _confirmation(CANCEL_CONFIRMED, value, tracker)
+
     def validate_cancel_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -173,6 +188,11 @@ class ValidateAddressChangeForm(OrderChangeForm):
         if value is None:
             dispatcher.utter_message(text=complaint)
         return {slot: value}
+
+    def validate_address_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return _confirmation(ADDRESS_CONFIRMED, value, tracker)
 
     def validate_address_street(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -267,6 +287,11 @@ class ValidateReturnForm(OrderChangeForm):
     ) -> dict[str, Any]:
         # Only extract_return_items and on_start fill this slot, with items of the verified order.
         return {RETURN_ITEMS: value or None}
+
+    def validate_return_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return _confirmation(RETURN_CONFIRMED, value, tracker)
 
     def validate_return_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -17,6 +17,7 @@ _EXPLICIT_ORDER_ID = re.compile(r"(?:\bord\s*[-#]?\s*|#)(\d{5})\b", re.IGNORECAS
 _NEVER_MIND = re.compile(
     r"\b(?:never\s*mind|nevermind|forget (?:it|about it|that)|don'?t bother|no need|leave it)\b", re.IGNORECASE
 )
+_NEGATION = re.compile(r"\b(?:no|not|don'?t|dont|never|keep|stop)\b", re.IGNORECASE)
 # Thanks and goodbyes the classifier may miss when they come instead of an order number or email.
 _SIGN_OFF = re.compile(r"\b(?:thanks|thank you|thx|bye|goodbye|cheers)\b", re.IGNORECASE)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -72,6 +73,11 @@ def is_never_mind(text: Any) -> bool:
     """"never mind", "forget it": the customer drops what they were doing (not "I changed my mind",
     which is a reason to cancel)."""
     return isinstance(text, str) and _NEVER_MIND.search(text) is not None
+
+
+def says_no(text: Any) -> bool:
+    """"no, don't cancel it", "keep it": a request that must not count as a yes to the change."""
+    return isinstance(text, str) and _NEGATION.search(text) is not None
 
 
 def is_sign_off(text: Any) -> bool:

@@ -11,7 +11,8 @@ FallbackClassifier:
       min_known_share: 0.5       # share of known words that makes a message English
       min_probability: 0.3       # how sure langid.py must be of another language
 
-A message in another language also loses the classifier's `sentiment` entity: a sentiment read from
+The classifier's intent ranking is replaced (its runner-up would make the FallbackClassifier call the
+message ambiguous). A message in another language also loses the classifier's `sentiment` entity: a sentiment read from
 words the classifier was never trained on would be a guess. Button payloads ("/affirm") are left alone.
 """
 from __future__ import annotations
@@ -136,11 +137,10 @@ class OtherLanguageDetector(GraphComponent):
 
     def _mark(self, message: Message, language: str) -> None:
         intent = {INTENT_NAME_KEY: self.config["intent"], PREDICTED_CONFIDENCE_KEY: 1.0}
-        ranking = [
-            item for item in message.get(INTENT_RANKING_KEY) or [] if item.get(INTENT_NAME_KEY) != intent[INTENT_NAME_KEY]
-        ]
         message.set(INTENT, intent, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+        # The classifier's ranking goes: its confidences on words it never learnt mean nothing, and a
+        # runner-up close to 1.0 would make the FallbackClassifier call the message ambiguous.
+        message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         entities = [e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) != SENTIMENT_ENTITY]
         message.set(ENTITIES, entities, add_to_output=True)
         message.set(LANGUAGE, language, add_to_output=True)

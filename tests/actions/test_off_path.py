@@ -221,3 +221,13 @@ def test_thanks_instead_of_the_email_ends_verification_politely(api) -> None:
     assert [message["response"] for message in result.messages] == ["utter_stopped"]
     assert result.slots()["requested_slot"] is None and result.slots()["order_verified"] is False
     assert "misunderstood" not in result.slots()
+
+
+@pytest.mark.parametrize("text, confirmed", [("yes please cancel it", True), ("no, don't cancel it", False),
+                                             ("keep it, don't cancel", False)])
+def test_the_request_said_again_at_the_confirmation_is_a_yes_unless_it_says_no(api, text, confirmed) -> None:
+    result = run(ValidateCancelOrderForm(), form_tracker(
+        "cancel_order_form", verified("ORD-10007", "lukas.becker@example.com", order_status="processing",
+                                      cancel_reason="not given"),
+        {"cancel_confirmed": True}, requested_slot="cancel_confirmed", intent="cancel_order", text=text))
+    assert result.slots()["cancel_confirmed"] is confirmed
