@@ -80,11 +80,12 @@ def test_return_everything_except_the_tee(bot_stack):
 
 def test_boots_that_are_not_on_the_order_are_named(bot_stack):
     chat = Chat(bot_stack)
+    returns_before = chat.returned_items("ORD-10003")  # another test of this module may have made one
     chat.say("can i send back the hiking boots i got")
     chat.say("ORD-10003")
     reply = chat.say(JOHN)
     assert "boots" in reply and "trailhead 28 daypack" in reply and "basecamp merino tee" in reply
-    assert chat.returned_items("ORD-10003") == []
+    assert chat.returned_items("ORD-10003") == returns_before
 
 
 def test_two_answers_that_make_no_sense_bring_the_offer_of_a_person(bot_stack):
