@@ -10,6 +10,7 @@ FallbackClassifier:
       intent: other_language     # the intent set for a message in another language
       min_known_share: 0.5       # share of known words that makes a message English
       min_probability: 0.3       # how sure langid.py must be of another language
+      min_single_word_probability: 0.9   # the same for a message of one word ("dunno", "bonsoir")
 
 The classifier's intent ranking is replaced (its runner-up would make the FallbackClassifier call the
 message ambiguous). A message in another language also loses the classifier's `sentiment` entity: a sentiment read from
@@ -63,7 +64,10 @@ class OtherLanguageDetector(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"intent": "other_language", "min_known_share": 0.5, "min_probability": 0.3}
+        return {
+            "intent": "other_language", "min_known_share": 0.5, "min_probability": 0.3,
+            "min_single_word_probability": 0.9,
+        }
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -92,7 +96,8 @@ class OtherLanguageDetector(GraphComponent):
         return cls(config, model_storage, resource)
 
     def _settings(self) -> dict[str, float]:
-        return {key: float(self.config[key]) for key in ("min_known_share", "min_probability")}
+        keys = ("min_known_share", "min_probability", "min_single_word_probability")
+        return {key: float(self.config[key]) for key in keys}
 
     def train(self, training_data: TrainingData) -> Resource:
         self._detector = LanguageDetector.from_texts(vocabulary_texts(training_data), **self._settings())

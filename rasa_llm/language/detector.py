@@ -37,11 +37,13 @@ def _identifier() -> Any:
 class LanguageDetector:
     """`vocabulary`: words known to be English here; `min_known_share`: the share of a message's words
     in it that makes the message English; `min_probability`: how sure langid.py must be of another
-    language."""
+    language (`min_single_word_probability` for a message of one word)."""
 
     vocabulary: frozenset[str]
     min_known_share: float = 0.5
     min_probability: float = 0.3
+    # One word is little evidence: "dunno" is German to langid.py at 0.41, "bonsoir" French at 0.97.
+    min_single_word_probability: float = 0.9
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], **settings: float) -> LanguageDetector:
@@ -53,4 +55,5 @@ class LanguageDetector:
         if not said or sum(word in self.vocabulary for word in said) >= self.min_known_share * len(said):
             return ENGLISH
         language, probability = _identifier().classify(" ".join(said))
-        return language if probability >= self.min_probability else ENGLISH
+        needed = self.min_probability if len(said) > 1 else self.min_single_word_probability
+        return language if probability >= needed else ENGLISH

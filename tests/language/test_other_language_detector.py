@@ -21,13 +21,14 @@ def test_ids_emails_and_numbers_are_no_words() -> None:
 
 
 @pytest.mark.parametrize("text", ["my card got declined", "ORD-10003", "maria.garcia@example.com", "", "!!!",
-                                  "where is my Granite Mid Hiking Boots order"])
+                                  "where is my Granite Mid Hiking Boots order", "dunno", "nah"])
 def test_english_and_languageless_messages_are_english(text: str) -> None:
     assert LanguageDetector.from_texts(ENGLISH_EXAMPLES).language(text) == "en"
 
 
 @pytest.mark.parametrize("text, language", [("¿Dónde está mi pedido? Lo necesito", "es"),
-                                            ("Wo ist meine Bestellung?", "de"), ("Где мой заказ?", "ru")])
+                                            ("Wo ist meine Bestellung?", "de"), ("Где мой заказ?", "ru"),
+                                            ("bonsoir", "fr")])
 def test_other_languages_are_named(text: str, language: str) -> None:
     assert LanguageDetector.from_texts(ENGLISH_EXAMPLES).language(text) == language
 
