@@ -31,6 +31,7 @@ ADDRESS_CONFIRMED = "address_confirmed"
 SENTIMENT = "sentiment"
 HUMAN_OFFERED = "human_offered"
 HANDOFF_REASON = "handoff_reason"
+MISUNDERSTOOD = "misunderstood"  # answers to the current form question not understood in a row
 
 CANCEL_SLOTS = (CANCEL_REASON, CANCEL_CONFIRMED)
 RETURN_SLOTS = (RETURN_ITEMS, RETURN_REASON, RETURN_CONFIRMED)
@@ -41,7 +42,7 @@ NOT_AN_ANSWER = frozenset(
     {
         "stop", "deny", "contact_human_agent", "bot_challenge", "check_refund_policy", "delivery_options",
         "delivery_period", "check_payment_methods", "product_question", "shop_question", "greet", "goodbye",
-        "thank",
+        "thank", "other_language",
     }
 )
 

@@ -26,7 +26,10 @@ SUPPORT_HOURS = "Mon-Fri 8 am-8 pm ET and Sat 10 am-4 pm ET"
 # --- verification ----------------------------------------------------------------------------------
 BAD_ORDER_ID = "That doesn't look like an order number. It's in your confirmation email and looks like ORD-10003."
 BAD_EMAIL = "That doesn't look like an email address. Could you type it again, like name@example.com?"
-ORDER_NOT_FOUND = "I couldn't find an order with that number and email. Let's try once more."
+ORDER_NOT_FOUND = (
+    "I couldn't find an order with that number and email. Could you check the email address? "
+    "If the order number was wrong instead, just type the right one."
+)
 ORDER_GONE = "I couldn't look up {order_id} just now. Please try again in a moment."
 VERIFICATION_GAVE_UP = (
     "I couldn't find an order with that number and email, so I'll stop asking for now. "
@@ -205,6 +208,12 @@ CANCEL_DECLINED = "Okay, I haven't cancelled anything; {order_id} stays as it is
 RETURN_DECLINED = "Okay, I haven't started a return for {order_id}."
 ADDRESS_DECLINED = "Okay, the shipping address of {order_id} stays as it is."
 NO_ITEMS_MATCHED = "I couldn't match that to an item on {order_id}."
+NO_COLOURS = "I can't see colours on the order from here, so please pick the item by its name."
+# The customer's own answer could not be understood twice in a row: no third time the same question.
+STILL_NOT_UNDERSTOOD = (
+    "Sorry, I'm still not getting it, and I'd rather not ask you the same thing again. "
+    "Would you like me to connect you with a person from our team?"
+)
 BAD_REASON = "Could you give the reason in a sentence or two (at most 500 characters)?"
 BAD_STREET = "That doesn't look like a street address. Please give the street and house number, e.g. 12 Pine Road."
 BAD_CITY = "That doesn't look like a city name. Which city should it go to?"
@@ -268,3 +277,35 @@ def mask_email(address: str) -> str:
     """j***@example.com: enough for the customer to recognise, not enough to leak."""
     local, _, domain = address.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "your email address"
+
+
+def not_on_order(kinds: Sequence[str], order_id: str) -> str:
+    """"There's no tent on ORD-10003." for what the customer named that the order does not have."""
+    named = " or ".join(kinds)
+    return f"There {'are' if named.endswith('s') else 'is'} no {named} on {order_id}."
+
+
+def switching_order(order_id: str) -> str:
+    return f"Okay, let's look at {order_id} instead."
+
+
+def refund_timing(order_id: str, refund_status: str | None, refund_docs: Sequence[Mapping[str, Any]]) -> str:
+    """The answer to "and when will the money arrive?" right after the refund status: when, not the
+    whole status again."""
+    latest = refund_docs[-1] if refund_docs else None
+    if latest is None or refund_status == "none":
+        return (
+            f"The refund for {order_id} is issued 5-7 business days after the return reaches our warehouse; "
+            "your bank may take a few more days to show it."
+        )
+    if latest.get("status") == "completed":
+        return (
+            f"{latest.get('refund_id')} was completed on {format_date(latest.get('completed_at'))}, so the money "
+            "is already on its way back to your original payment method; banks can take up to 5 business days "
+            "to show it."
+        )
+    return (
+        f"{latest.get('refund_id')} should reach your original payment method within 5-7 business days of "
+        f"{format_date(latest.get('created_at'))}, when it was issued; your bank may take a day or two more to "
+        "show it."
+    )

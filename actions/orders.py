@@ -183,17 +183,33 @@ class ActionCreateReturn(ConfirmedOrderChange):
         return [SlotSet(RETURN_ID, doc.get("return_id"))]
 
 
-class ActionRefundStatus(VerifiedOrderAction):
-    """Refunds of the order; with none yet, the progress of a return started in this conversation."""
+def _refund_status_told(tracker: Tracker, order_id: str) -> bool:
+    """Whether this conversation was already given the refund status of `order_id`."""
+    current, told = None, set()
+    for event in tracker.events:
+        if event.get("event") == "slot" and event.get("name") == ORDER_ID:
+            current = event.get("value")
+        elif event.get("event") == "action" and event.get("name") == ActionRefundStatus.NAME:
+            told.add(current)
+    return order_id in told
 
+
+class ActionRefundStatus(VerifiedOrderAction):
+    """Refunds of the order; with none yet, the progress of a return started in this conversation.
+    Asked again ("and when will the money arrive?"), it says when, not the whole status again."""
+
+    NAME = "action_refund_status"
     task = "check your refund"
 
     def name(self) -> str:
-        return "action_refund_status"
+        return self.NAME
 
     async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
         client = ShopClient.from_env()
         refunds = (await client.refunds(order_id, email)).get("refunds") or []
+        if _refund_status_told(tracker, order_id):
+            dispatcher.utter_message(text=messages.refund_timing(order_id, tracker.get_slot(REFUND_STATUS), refunds))
+            return []
         if refunds:
             dispatcher.utter_message(text=messages.refunds(order_id, refunds))
             return [SlotSet(REFUND_STATUS, refunds[-1].get("status"))]

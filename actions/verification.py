@@ -1,9 +1,11 @@
 """Order verification: the order id and the customer's email must name the same order in the shop.
 
 Every order flow runs `order_verification_form` first. Its validator normalises what was typed and,
-once both values are known, asks the shop API (`POST /v1/orders/{id}/lookup`). A wrong pair is asked
-for again; after `MAX_ATTEMPTS` wrong pairs, or when the shop API cannot be reached, the form ends
-with `order_verified: false` and the customer is offered a person.
+once both values are known, asks the shop API (`POST /v1/orders/{id}/lookup`). After a wrong pair the
+order number is kept and only the email is asked again (a mistyped email is the usual cause; a customer
+who got the number wrong types the right one, which replaces it whenever it is said). After
+`MAX_ATTEMPTS` wrong pairs, two answers that are neither an order number nor an email, or when the shop
+API cannot be reached, the form ends with `order_verified: false` and the customer is offered a person.
 """
 from __future__ import annotations
 
@@ -27,19 +29,40 @@ from actions.common import (
     offer_human,
     shop_unavailable,
 )
+from actions.misunderstandings import OffersPersonWhenStuck
 from actions.shop_client import NotAllowed, NotFound, ShopClient, Unavailable
 
 MAX_ATTEMPTS = 3
 
 
-class ValidateOrderVerificationForm(FormValidationAction):
+def _said(tracker: Tracker) -> str:
+    # Not the slot value: action_validate_slot_mappings has already emptied one that is no id or email.
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction):
     def name(self) -> str:
         return "validate_order_verification_form"
+
+    def understood(self, values: dict[str, Any], domain: DomainDict) -> bool:
+        # A pair the shop did not confirm was understood; it has its own limit (MAX_ATTEMPTS).
+        return values.get(ORDER_VERIFIED) is False or super().understood(values, domain)
+
+    def gave_up(self) -> EventList:
+        return [SlotSet(ORDER_VERIFIED, False)]
+
+    @staticmethod
+    def _left(slot: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        # The rules catch thanks and goodbyes by intent; this catches those the classifier was unsure of.
+        dispatcher.utter_message(response="utter_stopped")
+        return {slot: None, ORDER_VERIFIED: False, REQUESTED_SLOT: None}
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         order_id = normalize.order_id(value)
+        if order_id is None and not latest_entities(tracker, EMAIL) and normalize.is_sign_off(_said(tracker)):
+            return self._left(ORDER_ID, dispatcher)
         # An email typed where the order id was asked for is not a mistake worth a complaint.
         if order_id is None and not latest_entities(tracker, EMAIL):
             dispatcher.utter_message(text=messages.BAD_ORDER_ID)
@@ -49,6 +72,8 @@ class ValidateOrderVerificationForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         email = normalize.email(value)
+        if email is None and not latest_entities(tracker, ORDER_ID) and normalize.is_sign_off(_said(tracker)):
+            return self._left(EMAIL, dispatcher)
         if email is None and not latest_entities(tracker, ORDER_ID):
             dispatcher.utter_message(text=messages.BAD_EMAIL)
         return {EMAIL: email, ORDER_VERIFIED: None}
@@ -86,12 +111,13 @@ class ValidateOrderVerificationForm(FormValidationAction):
     @staticmethod
     def _wrong_pair(dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
         attempts = int(tracker.get_slot(VERIFICATION_ATTEMPTS) or 0) + 1
-        cleared = [SlotSet(ORDER_ID, None), SlotSet(EMAIL, None), SlotSet(ORDER_VERIFIED, False)]
+        cleared = [SlotSet(EMAIL, None), SlotSet(ORDER_VERIFIED, False)]
         if attempts < MAX_ATTEMPTS:
             dispatcher.utter_message(text=messages.ORDER_NOT_FOUND)
             return [*cleared, SlotSet(VERIFICATION_ATTEMPTS, attempts)]
         return [
             *cleared,
+            SlotSet(ORDER_ID, None),
             *offer_human(dispatcher, messages.VERIFICATION_GAVE_UP, "order verification failed three times"),
             SlotSet(VERIFICATION_ATTEMPTS, 0),
             SlotSet(REQUESTED_SLOT, None),  # ends the form

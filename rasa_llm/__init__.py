@@ -2,7 +2,7 @@
 
 Designers reference the components by short paths in `config.yml` / `endpoints.yml`
 (`rasa_llm.TransformerIntentClassifier`, `rasa_llm.KnowledgeRetriever`, `rasa_llm.KnowledgeAnswerNLG`,
-`rasa_llm.SlashCommandGuard`, `rasa_llm.ActionFailurePolicy`).
+`rasa_llm.SlashCommandGuard`, `rasa_llm.OtherLanguageDetector`, `rasa_llm.ActionFailurePolicy`).
 They are imported lazily: `import rasa_llm` stays cheap, and torch is only loaded by the component
 that needs it.
 """
@@ -19,6 +19,7 @@ _COMPONENTS = {
     "KnowledgeAnswerNLG": "rasa_llm.knowledge_nlg",
     "SlashCommandGuard": "rasa_llm.slash_command_guard",
     "TextSanitizer": "rasa_llm.text_sanitizer",
+    "OtherLanguageDetector": "rasa_llm.other_language_detector",
     "ActionFailurePolicy": "rasa_llm.action_failure_policy",
 }
 

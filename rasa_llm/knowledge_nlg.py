@@ -60,6 +60,7 @@ DEFAULT_ORDER_TEXT = (
     "I can look that up for you: say \"track my order\" (or \"where is my refund\") and I'll ask for your "
     "order number and email."
 )
+CMDLINE_CHANNEL = "cmdline"  # the output channel of `rasa shell`
 DEFAULT_ABSTAIN_TEXT = "Sorry, I don't know that one. Would you like to talk to a person?"
 
 
@@ -203,6 +204,12 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
     async def _message(
         self, answer: KnowledgeAnswer, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
     ) -> dict[str, Any]:
+        message = await self._knowledge_message(answer, tracker, output_channel, **kwargs)
+        return for_rasa_shell(message) if output_channel == CMDLINE_CHANNEL else message
+
+    async def _knowledge_message(
+        self, answer: KnowledgeAnswer, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> dict[str, Any]:
         custom = {"sources": answer.citations(), "mode": answer.mode}
         if answer.mode != ABSTAINED:
             return {"text": answer.text, "custom": custom}
@@ -216,3 +223,13 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
                 message["buttons"] = [{"title": self.config.handoff_title, "payload": self.config.handoff_payload}]
         message["custom"] = custom
         return message
+
+
+def for_rasa_shell(message: dict[str, Any]) -> dict[str, Any]:
+    """`rasa shell` prints a custom payload as a raw JSON dump: the sources become one line of text
+    under the answer instead, and the payload is left out."""
+    shown = {key: value for key, value in message.items() if key != "custom"}
+    titles = "; ".join(str(source.get("title")) for source in (message.get("custom") or {}).get("sources") or [])
+    if titles:
+        shown["text"] = f"{shown.get('text') or ''}\nSources: {titles}"
+    return shown

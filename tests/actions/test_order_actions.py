@@ -187,7 +187,7 @@ def test_return_form_matches_items_said_in_words(api) -> None:
 def test_return_form_says_when_nothing_matches(api) -> None:
     result = run(
         ValidateReturnForm(),
-        form_tracker("return_form", verified("ORD-10003", JOHN), {}, requested_slot="return_items", text="the tent"),
+        form_tracker("return_form", verified("ORD-10003", JOHN), {}, requested_slot="return_items", text="the third one"),
     )
     assert result.slots()["return_items"] is None
     assert "couldn't match that to an item on ord-10003" in result.text

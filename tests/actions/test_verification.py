@@ -38,10 +38,11 @@ def test_wrong_email_is_asked_again_politely(api) -> None:
     )
     slots = result.slots()
     assert "couldn't find an order with that number and email" in result.text
-    assert slots["order_id"] is None and slots["email"] is None
+    assert "order_id" not in slots and slots["email"] is None  # the number is kept, the email asked again
+    assert "check the email address" in result.text
     assert slots["order_verified"] is False
     assert slots["verification_attempts"] == 1
-    assert "requested_slot" not in slots  # the form goes on and asks for the order id again
+    assert "requested_slot" not in slots  # the form goes on and asks for the email again
 
 
 def test_third_wrong_pair_gives_up_and_offers_a_person(api) -> None:
