@@ -227,9 +227,9 @@ def calibrate(data: dict[str, Any]) -> None:
                 for h in index.query(encoder, item["text"], 3)]
         judged = RelevanceCheck(encoder, 0.0, 0.0).judge(item["text"], hits)
         rows.append((item["gold"], [(j.passage.id, j.passage.score, j.relevance) for j in judged]))
-    print(f"{'min_retrieval_score':>20}{'min_relevance':>15}{'right':>8}{'wrong':>8}{'dont_know':>10}")
-    for min_score in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
-        for min_relevance in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
+    grid = []
+    for min_score in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
+        for min_relevance in (0.45, 0.5, 0.525, 0.55, 0.575, 0.6):
             counts = {"right": 0, "wrong": 0, "dont_know": 0}
             for gold, hits in rows:
                 chosen = [pid for pid, score, rel in hits if score >= min_score and rel >= min_relevance]
@@ -237,9 +237,15 @@ def calibrate(data: dict[str, Any]) -> None:
                     counts["dont_know" if gold != [NONE] else "right"] += 1
                 else:
                     counts["right" if chosen[0] in gold else "wrong"] += 1
-            n = len(rows)
-            print(f"{min_score:>20.2f}{min_relevance:>15.2f}" + "".join(
-                f"{100 * counts[k] / n:>{w}.1f}" for k, w in (("right", 8), ("wrong", 8), ("dont_know", 10))))
+            grid.append((min_score, min_relevance, *(100 * counts[k] / len(rows) for k in ("right", "wrong", "dont_know"))))
+    # The priority: wrong topic first (at most 3%), then right passages. The trade-off curve
+    # (the most right passages at each wrong-topic level) says more than the whole grid.
+    print(f"{'min_retrieval_score':>20}{'min_relevance':>15}{'right':>8}{'wrong':>8}{'dont_know':>10}")
+    best_right = -1.0
+    for row in sorted(grid, key=lambda r: (r[3], -r[2], r[0], r[1])):
+        if row[2] > best_right:
+            best_right = row[2]
+            print(f"{row[0]:>20.2f}{row[1]:>15.3f}{row[2]:>8.1f}{row[3]:>8.1f}{row[4]:>10.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:

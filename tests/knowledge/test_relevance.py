@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
+from rasa_llm.knowledge.config import KnowledgeAnswerConfig
 from rasa_llm.knowledge.relevance import RelevanceCheck, contextual_question, is_follow_up
 from rasa_llm.knowledge.responder import RetrievedPassage
+
+from .conftest import ROOT
 
 
 @pytest.fixture(scope="module")
 def check(encoder) -> RelevanceCheck:
-    return RelevanceCheck(encoder, min_retrieval_score=0.45, min_relevance=0.45)
+    """The thresholds the reference bot ships with (endpoints.yml)."""
+    nlg = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))["nlg"]
+    config = KnowledgeAnswerConfig.from_dict({key: value for key, value in nlg.items() if key != "type"})
+    return config.build_relevance_check(encoder)
 
 
 def test_a_passage_that_answers_the_question_is_kept(check, retrieve) -> None:
@@ -25,6 +32,20 @@ def test_a_neighbouring_topic_is_refused(check) -> None:
         0.6,
     )
     assert check.relevant("what time does your warehouse staff go home on fridays", [delivery]) == []
+
+
+def test_the_best_retrieved_passage_is_refused_when_no_sentence_of_it_is_about_the_question(check, retrieve) -> None:
+    # Weekend delivery outranks everything for an opening-hours question, but none of its sentences
+    # is about opening hours: "I don't know" beats a reply about deliveries.
+    question = "is your customer service open on sundays"
+    passages = retrieve(question)
+    assert passages[0].id == "weekend-holiday-delivery"
+    assert "weekend-holiday-delivery" not in [p.id for p in check.relevant(question, passages)]
+
+
+def test_no_close_passage_means_no_passage(check, retrieve) -> None:
+    question = "how do i send an email to your support team"
+    assert check.relevant(question, retrieve(question)) == []
 
 
 def test_weak_retrieval_is_refused_whatever_the_text(check) -> None:
