@@ -48,6 +48,8 @@ from rasa_llm.knowledge.prompt import Turn
 from rasa_llm.knowledge.relevance import contextual_question, is_follow_up
 from rasa_llm.knowledge.responder import (
     ABSTAINED,
+    EXTRACTIVE,
+    GENERATED,
     REASON_ORDER_SPECIFIC,
     KnowledgeAnswer,
     RetrievedPassage,
@@ -60,6 +62,8 @@ DEFAULT_ORDER_TEXT = (
     "I can look that up for you: say \"track my order\" (or \"where is my refund\") and I'll ask for your "
     "order number and email."
 )
+# Entities that make a message about the customer's own order, never a knowledge follow-up.
+_RECORD_ENTITIES = ("order_id", "email")
 CMDLINE_CHANNEL = "cmdline"  # the output channel of `rasa shell`
 DEFAULT_ABSTAIN_TEXT = "Sorry, I don't know that one. Would you like to talk to a person?"
 
@@ -96,7 +100,35 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
                 return await self._message(answer, tracker, output_channel, **kwargs)
         elif self._answers_informational(utter_action, tracker):
             return await self._informational_reply(utter_action, tracker, output_channel, **kwargs)
+        elif self._follows_a_knowledge_answer(utter_action, tracker):
+            # "and for canada?" right after a knowledge answer is read with the question before it,
+            # whatever intent the classifier gave the few words alone (often `inform`).
+            answer = await self._answer(tracker)
+            if answer.mode != ABSTAINED:
+                return await self._message(answer, tracker, output_channel, **kwargs)
         return await super().generate(utter_action, tracker, output_channel, **kwargs)
+
+    def _follows_a_knowledge_answer(self, utter_action: str, tracker: DialogueStateTracker) -> bool:
+        """True when the latest message is a short follow-up (no order id or email in it) and the bot's
+        last message before it was a knowledge answer."""
+        message = tracker.latest_message
+        if message is None or utter_action.startswith("utter_ask_") or not is_follow_up(message.text or ""):
+            return False
+        if any(entity.get("entity") in _RECORD_ENTITIES for entity in message.entities or []):
+            return False
+        seen_latest = False
+        for event in reversed(tracker.events):
+            if isinstance(event, UserUttered):
+                if seen_latest:
+                    return False
+                seen_latest = True
+            elif isinstance(event, BotUttered):
+                mode = ((event.data or {}).get("custom") or {}).get("mode")
+                if not seen_latest and mode:
+                    return False  # this message already got its knowledge answer
+                if seen_latest:
+                    return mode in (GENERATED, EXTRACTIVE)
+        return False
 
     def _answers_informational(self, utter_action: str, tracker: DialogueStateTracker) -> bool:
         """True for the response a rule gives to an informational intent, once per customer message

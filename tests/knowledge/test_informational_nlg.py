@@ -108,3 +108,21 @@ def test_a_follow_up_taken_for_out_of_scope_is_still_answered(retrieve) -> None:
 def test_an_off_topic_request_is_still_declined(retrieve) -> None:
     message = _reply(_nlg(), "utter_out_of_scope", _user("tell me a joke", "out_of_scope", retrieve))
     assert message["text"] == "Sorry, that's not something I can help with."
+
+
+def test_a_follow_up_taken_for_another_intent_is_answered_after_a_knowledge_answer(retrieve) -> None:
+    nlg = _nlg()
+    first = _user("how much does shipping cost", "delivery_options", retrieve)
+    answer = BotUttered("Standard shipping costs $4.95.", data={"custom": {"mode": "extractive"}})
+    message = _reply(nlg, "utter_anything_with_order", first, answer, _user("and for canada?", "inform", retrieve))
+    assert set(_sources(message)) & {"international-shipping", "express-international", "shipping-countries"}
+
+
+def test_the_same_words_after_a_template_keep_the_rule_s_response(retrieve) -> None:
+    nlg = _nlg()
+    first = _user("hi", "greet", retrieve)
+    greeting = BotUttered("Hi! How can I help?")
+    message = _reply(nlg, "utter_ask_email", first, greeting, _user("and for canada?", "inform", retrieve))
+    assert message["text"] == "And your email?"
+    message = _reply(nlg, "utter_out_of_scope", first, greeting, _user("and my car?", "inform", retrieve))
+    assert not _sources(message)
