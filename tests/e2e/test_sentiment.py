@@ -24,14 +24,9 @@ HARD_NEGATIVE = [
     "not pleased, not even a little",  # negation
     "great product, terrible delivery, and nobody answers the phone",  # mixed, complaint wins
 ]
-_MISREAD = pytest.mark.xfail(
-    strict=True,
-    reason="known gap: negated wording read as a complaint with negative tone; "
-    "positives read as negative are 21% on the held-out registers (README, sentiment figures)",
-)
 HARD_POSITIVE = [
-    pytest.param("not bad at all, really solid jacket", marks=_MISREAD),  # negation
-    pytest.param("I couldn't be happier with it", marks=_MISREAD),  # negation
+    "not bad at all, really solid jacket",  # negation
+    "I couldn't be happier with it",  # negation
     "delivery was a day late but the boots are gorgeous, very happy",  # mixed, praise wins
     "well that was shockingly easy, thank you",  # praise that reads like sarcasm
 ]
@@ -87,7 +82,7 @@ def test_an_upset_question_gets_empathy_then_the_answer_not_only_the_apology(bot
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,
     reason="known gap in retrieval, not in the dialogue: the answer after the apology is a product "
     "passage or an abstention, not the warranty passage",
 )
