@@ -212,20 +212,20 @@ def print_table(split: str, results: dict[str, dict[str, Any]]) -> None:
 
 def calibrate(data: dict[str, Any]) -> None:
     """Offline: the tuning questions through retrieval + the relevance check, over a threshold grid."""
-    from rasa_llm.knowledge.config import KnowledgeAnswerConfig
+    from rasa_llm.knowledge.encoder import load_encoder
     from rasa_llm.knowledge.index import KnowledgeIndex
     from rasa_llm.knowledge.kb import chunk_passages, load_knowledge_base
     from rasa_llm.knowledge.relevance import RelevanceCheck
     from rasa_llm.knowledge.responder import RetrievedPassage
+    from rasa_llm.packaged_models import default_encoder_path
 
-    config = KnowledgeAnswerConfig.from_dict({"backend": "none"})
-    encoder = config.build_responder().encoder
+    encoder = load_encoder(default_encoder_path())  # KnowledgeRetriever's default encoder
     index = KnowledgeIndex.build(chunk_passages(load_knowledge_base(ROOT / "data" / "knowledge"), 120), encoder)
     rows = []
     for item in data["tuning"]["questions"]:
         hits = [RetrievedPassage(h.passage.id, h.passage.title, h.passage.text, h.score)
                 for h in index.query(encoder, item["text"], 3)]
-        judged = RelevanceCheck(encoder, 0.0, 0.0).judge(item["text"], hits)
+        judged = RelevanceCheck(encoder, 0.0).judge(item["text"], hits)
         rows.append((item["gold"], [(j.passage.id, j.passage.score, j.relevance) for j in judged]))
     grid = []
     for min_score in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
@@ -240,6 +240,7 @@ def calibrate(data: dict[str, Any]) -> None:
             grid.append((min_score, min_relevance, *(100 * counts[k] / len(rows) for k in ("right", "wrong", "dont_know"))))
     # The issue's priority: wrong topic first (at most 3%), then right passages. The trade-off curve
     # (the most right passages at each wrong-topic level) says more than the whole grid.
+    # min_retrieval_score is KnowledgeRetriever's (config.yml), min_relevance the nlg's (endpoints.yml).
     print(f"{'min_retrieval_score':>20}{'min_relevance':>15}{'right':>8}{'wrong':>8}{'dont_know':>10}")
     best_right = -1.0
     for row in sorted(grid, key=lambda r: (r[3], -r[2], r[0], r[1])):
