@@ -11,9 +11,9 @@ Data: benchmarks/data/answer_questions.yml (shop questions with the passage ids 
 For each build (this checkout, and `--baseline`: another checkout with its trained model in
 models/larkspur.tar.gz), the script starts the shop API, the action server and Rasa on free loopback
 ports (tests/support/stack.py's way, with that checkout's code and endpoints.yml), sends every message
-as the first message of a fresh conversation through the REST channel, and reads the outcome from the
-reply (`custom.sources`, `custom.mode`) and the tracker (actions run, form started, `order_request`):
-
+as the first message of a fresh conversation through the REST channel, to each build in turn, and
+reads the outcome from the reply (`custom.sources`, `custom.mode`) and the tracker (actions run,
+form started, `order_request`):
 - a reply citing passages is right when one of them is a gold passage; a fixed template is scored by
   the passages it covers (`templates:` in the data); an abstention or the out-of-scope decline is an
   honest "I don't know"; anything else (another passage or template, an order flow) is wrong-topic;
@@ -153,10 +153,24 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def run_build(bot: BotUnderTest, split_data: dict[str, Any], templates: dict[str, list[str]]) -> dict[str, Any]:
-    questions = [(item, bot.ask(item["text"])) for item in split_data["questions"]]
-    off_topic = [bot.ask(text) for text in split_data["off_topic"]]
-    orders = [(item, bot.ask(item["text"])) for item in split_data["order_requests"]]
+def run_builds(bots: dict[str, BotUnderTest], split_data: dict[str, Any], templates: dict[str, list[str]]
+               ) -> dict[str, dict[str, Any]]:
+    """Every message of the split to every build in turn (so that a change in the machine's load hits
+    all builds alike), then each build's figures."""
+    texts = ([item["text"] for item in split_data["questions"]] + list(split_data["off_topic"])
+             + [item["text"] for item in split_data["order_requests"]])
+    turns: dict[str, list[Turn]] = {name: [] for name in bots}
+    for text in texts:
+        for name, bot in bots.items():
+            turns[name].append(bot.ask(text))
+    return {name: score_build(turns[name], split_data, templates) for name in bots}
+
+
+def score_build(turns: list[Turn], split_data: dict[str, Any], templates: dict[str, list[str]]) -> dict[str, Any]:
+    asked = iter(turns)
+    questions = [(item, next(asked)) for item in split_data["questions"]]
+    off_topic = [next(asked) for _ in split_data["off_topic"]]
+    orders = [(item, next(asked)) for item in split_data["order_requests"]]
     answerable = [(item, turn) for item, turn in questions if item["gold"] != [NONE]]
     unanswerable = [(item, turn) for item, turn in questions if item["gold"] == [NONE]]
     scored = [question_outcome(turn, item["gold"], templates) for item, turn in answerable]
@@ -274,14 +288,15 @@ def main(argv: list[str] | None = None) -> int:
     splits = SPLITS if args.split == "both" else (args.split,)
     results: dict[str, dict[str, dict[str, Any]]] = {split: {} for split in splits}
     run_root = ROOT / ".run" / "answer_benchmark"
-    for name, (root, model) in builds.items():
-        with ExitStack() as stack:
-            bot = BotUnderTest(root, run_root / name, args.backend or None)
+    with ExitStack() as stack:
+        bots = {}
+        for name, (root, model) in builds.items():
+            bots[name] = BotUnderTest(root, run_root / name, args.backend or None)
             print(f"starting the {name} build from {root}", flush=True)
-            bot.start(stack, model)
-            bot.ask("hello")  # the first turn loads lazily initialised models
-            for split in splits:
-                results[split][name] = run_build(bot, data[split], data["templates"])
+            bots[name].start(stack, model)
+            bots[name].ask("hello")  # the first turn loads lazily initialised models
+        for split in splits:
+            results[split] = run_builds(bots, data[split], data["templates"])
     print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
     for split in splits:
         print_table(split, results[split])
