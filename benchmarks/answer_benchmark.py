@@ -11,9 +11,9 @@ Data: benchmarks/data/answer_questions.yml (shop questions with the passage ids 
 For each build (this checkout, and `--baseline`: another checkout with its trained model in
 models/larkspur.tar.gz), the script starts the shop API, the action server and Rasa on free loopback
 ports (tests/support/stack.py's way, with that checkout's code and endpoints.yml), sends every message
-as the first message of a fresh conversation through the REST channel, and reads the outcome from the
-reply (`custom.sources`, `custom.mode`) and the tracker (actions run, form started, `order_request`):
-
+as the first message of a fresh conversation through the REST channel, to each build in turn, and
+reads the outcome from the reply (`custom.sources`, `custom.mode`) and the tracker (actions run,
+form started, `order_request`):
 - a reply citing passages is right when one of them is a gold passage; a fixed template is scored by
   the passages it covers (`templates:` in the data); an abstention or the out-of-scope decline is an
   honest "I don't know"; anything else (another passage or template, an order flow) is wrong-topic;
@@ -153,10 +153,24 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def run_build(bot: BotUnderTest, split_data: dict[str, Any], templates: dict[str, list[str]]) -> dict[str, Any]:
-    questions = [(item, bot.ask(item["text"])) for item in split_data["questions"]]
-    off_topic = [bot.ask(text) for text in split_data["off_topic"]]
-    orders = [(item, bot.ask(item["text"])) for item in split_data["order_requests"]]
+def run_builds(bots: dict[str, BotUnderTest], split_data: dict[str, Any], templates: dict[str, list[str]]
+               ) -> dict[str, dict[str, Any]]:
+    """Every message of the split to every build in turn (so that a change in the machine's load hits
+    all builds alike), then each build's figures."""
+    texts = ([item["text"] for item in split_data["questions"]] + list(split_data["off_topic"])
+             + [item["text"] for item in split_data["order_requests"]])
+    turns: dict[str, list[Turn]] = {name: [] for name in bots}
+    for text in texts:
+        for name, bot in bots.items():
+            turns[name].append(bot.ask(text))
+    return {name: score_build(turns[name], split_data, templates) for name in bots}
+
+
+def score_build(turns: list[Turn], split_data: dict[str, Any], templates: dict[str, list[str]]) -> dict[str, Any]:
+    asked = iter(turns)
+    questions = [(item, next(asked)) for item in split_data["questions"]]
+    off_topic = [next(asked) for _ in split_data["off_topic"]]
+    orders = [(item, next(asked)) for item in split_data["order_requests"]]
     answerable = [(item, turn) for item, turn in questions if item["gold"] != [NONE]]
     unanswerable = [(item, turn) for item, turn in questions if item["gold"] == [NONE]]
     scored = [question_outcome(turn, item["gold"], templates) for item, turn in answerable]
@@ -212,20 +226,20 @@ def print_table(split: str, results: dict[str, dict[str, Any]]) -> None:
 
 def calibrate(data: dict[str, Any]) -> None:
     """Offline: the tuning questions through retrieval + the relevance check, over a threshold grid."""
-    from rasa_llm.knowledge.config import KnowledgeAnswerConfig
+    from rasa_llm.knowledge.encoder import load_encoder
     from rasa_llm.knowledge.index import KnowledgeIndex
     from rasa_llm.knowledge.kb import chunk_passages, load_knowledge_base
     from rasa_llm.knowledge.relevance import RelevanceCheck
     from rasa_llm.knowledge.responder import RetrievedPassage
+    from rasa_llm.packaged_models import default_encoder_path
 
-    config = KnowledgeAnswerConfig.from_dict({"backend": "none"})
-    encoder = config.build_responder().encoder
+    encoder = load_encoder(default_encoder_path())  # KnowledgeRetriever's default encoder
     index = KnowledgeIndex.build(chunk_passages(load_knowledge_base(ROOT / "data" / "knowledge"), 120), encoder)
     rows = []
     for item in data["tuning"]["questions"]:
         hits = [RetrievedPassage(h.passage.id, h.passage.title, h.passage.text, h.score)
                 for h in index.query(encoder, item["text"], 3)]
-        judged = RelevanceCheck(encoder, 0.0, 0.0).judge(item["text"], hits)
+        judged = RelevanceCheck(encoder, 0.0).judge(item["text"], hits)
         rows.append((item["gold"], [(j.passage.id, j.passage.score, j.relevance) for j in judged]))
     grid = []
     for min_score in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
@@ -240,6 +254,7 @@ def calibrate(data: dict[str, Any]) -> None:
             grid.append((min_score, min_relevance, *(100 * counts[k] / len(rows) for k in ("right", "wrong", "dont_know"))))
     # The issue's priority: wrong topic first (at most 3%), then right passages. The trade-off curve
     # (the most right passages at each wrong-topic level) says more than the whole grid.
+    # min_retrieval_score is KnowledgeRetriever's (config.yml), min_relevance the nlg's (endpoints.yml).
     print(f"{'min_retrieval_score':>20}{'min_relevance':>15}{'right':>8}{'wrong':>8}{'dont_know':>10}")
     best_right = -1.0
     for row in sorted(grid, key=lambda r: (r[3], -r[2], r[0], r[1])):
@@ -273,14 +288,15 @@ def main(argv: list[str] | None = None) -> int:
     splits = SPLITS if args.split == "both" else (args.split,)
     results: dict[str, dict[str, dict[str, Any]]] = {split: {} for split in splits}
     run_root = ROOT / ".run" / "answer_benchmark"
-    for name, (root, model) in builds.items():
-        with ExitStack() as stack:
-            bot = BotUnderTest(root, run_root / name, args.backend or None)
+    with ExitStack() as stack:
+        bots = {}
+        for name, (root, model) in builds.items():
+            bots[name] = BotUnderTest(root, run_root / name, args.backend or None)
             print(f"starting the {name} build from {root}", flush=True)
-            bot.start(stack, model)
-            bot.ask("hello")  # the first turn loads lazily initialised models
-            for split in splits:
-                results[split][name] = run_build(bot, data[split], data["templates"])
+            bots[name].start(stack, model)
+            bots[name].ask("hello")  # the first turn loads lazily initialised models
+        for split in splits:
+            results[split] = run_builds(bots, data[split], data["templates"])
     print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
     for split in splits:
         print_table(split, results[split])

@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rasa_llm.knowledge.config import KnowledgeAnswerConfig  # noqa: E402
+from rasa_llm.knowledge.encoder import load_encoder  # noqa: E402
 from rasa_llm.knowledge.index import KnowledgeIndex  # noqa: E402
 from rasa_llm.knowledge.kb import chunk_passages, load_knowledge_base  # noqa: E402
 from rasa_llm.knowledge.responder import (  # noqa: E402
@@ -54,7 +55,9 @@ from rasa_llm.knowledge.responder import (  # noqa: E402
     KnowledgeAnswer,
     RetrievedPassage,
 )
+from rasa_llm.knowledge.retrieval import PassageRetrieval  # noqa: E402
 from rasa_llm.knowledge.text import find_urls  # noqa: E402
+from rasa_llm.packaged_models import default_encoder_path  # noqa: E402
 
 DEFAULT_QUESTIONS = ROOT / "benchmarks" / "data" / "fallback_questions.yml"
 DEFAULT_KNOWLEDGE = ROOT / "data" / "knowledge"
@@ -167,14 +170,13 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-async def run_system(name: str, responder: Any, index: KnowledgeIndex, questions: Sequence[Question],
-                     k: int) -> list[Outcome]:
+async def run_system(name: str, responder: Any, retrieval: PassageRetrieval, questions: Sequence[Question]
+                     ) -> list[Outcome]:
     outcomes = []
     for number, question in enumerate(questions, start=1):
         started = time.perf_counter()
-        hits = index.query(responder.encoder, question.text, k)
-        passages = [RetrievedPassage(h.passage.id, h.passage.title, h.passage.text, h.score) for h in hits]
-        answer = await responder.respond(question.text, passages)
+        hits = retrieval.index.query(responder.encoder, question.text, retrieval.top_k)
+        answer = await responder.respond(question.text, retrieval.retrieve(question.text))
         seconds = time.perf_counter() - started
         outcomes.append(Outcome(question, answer, seconds, [h.passage.id for h in hits]))
         print(f"  {name} [{number:3d}/{len(questions)}] {seconds:5.2f}s {answer.mode:10s} {answer.reason:18s} "
@@ -293,7 +295,12 @@ def main() -> None:
     parser.add_argument("--backends", default="local,torch",
                         help="comma-separated systems to compare (local = CTranslate2; torch; openai; none)")
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which questions to run")
-    parser.add_argument("--k", type=int, default=3, help="passages retrieved per question (the retriever's top_k)")
+    retriever = next(c for c in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+                     if c["name"] == "rasa_llm.KnowledgeRetriever")
+    parser.add_argument("--k", type=int, default=retriever["top_k"],
+                        help="passages retrieved per question (default: KnowledgeRetriever's top_k in config.yml)")
+    parser.add_argument("--min-retrieval-score", type=float, default=retriever["min_retrieval_score"],
+                        help="KnowledgeRetriever's threshold (default: config.yml's)")
     parser.add_argument("--limit", type=int, help="only the first N questions of each category")
     parser.add_argument("--verbose", action="store_true", help="print every reply")
     parser.add_argument("--sample", type=int, default=0, help="print N random replies of the first system")
@@ -307,22 +314,23 @@ def main() -> None:
         questions = [q for c in ("answerable", "unanswerable", "injection")
                      for q in [x for x in questions if x.category == c][: args.limit]]
     systems = {}
+    encoder = load_encoder(default_encoder_path())  # KnowledgeRetriever's default encoder
     for backend in args.backends.split(","):
         config = load_config(args.endpoints, [*args.set, f"backend={backend}"])
-        responder = config.build_responder()
+        responder = config.build_responder(encoder, config.build_generator())
         if responder.generator is not None and hasattr(responder.generator, "load"):
             started = time.perf_counter()
             responder.generator.load()
             backend = f"{backend} ({responder.generator.runtime})"
             print(f"{backend}: generator loaded in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         systems[backend] = responder
-    encoder = next(iter(systems.values())).encoder
     index = KnowledgeIndex.build(chunk_passages(load_knowledge_base(args.knowledge), 120), encoder)
+    retrieval = PassageRetrieval(index, encoder, args.k, args.min_retrieval_score)
 
     loads = [os.getloadavg()[0]]
     results = {"baseline: top passage": baseline(index, encoder, questions, args.k)}
     for name, responder in systems.items():
-        results[name] = asyncio.run(run_system(name, responder, index, questions, args.k))
+        results[name] = asyncio.run(run_system(name, responder, retrieval, questions))
         loads.append(os.getloadavg()[0])
 
     print(f"\nQuestions: {sum(q.category == 'answerable' for q in questions)} answerable, "

@@ -11,9 +11,9 @@ Configured in endpoints.yml:
 Every response is rendered by Rasa's TemplatedNaturalLanguageGenerator, except:
 
 - `utter_knowledge_answer` (rules for product and shop questions and `nlu_fallback`, and RulePolicy's
-  core fallback): the latest user message's retrieved passages (`knowledge` in its parse data, added by
-  KnowledgeRetriever) that pass the relevance check (rasa_llm/knowledge/relevance.py) are handed to
-  the responder, whose answer becomes the message:
+  core fallback): the passages KnowledgeRetriever's retrieval (the loaded model's index, retrieved
+  here, when the reply needs it) finds for the latest user message and that pass the relevance check
+  (rasa_llm/knowledge/relevance.py) are handed to the responder, whose answer becomes the message:
 
     {"text": "...", "custom": {"sources": [{"id", "title"}], "mode": "generated|extractive|abstained"}}
 
@@ -44,20 +44,22 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_llm.knowledge.config import KnowledgeAnswerConfig
+from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.prompt import Turn
-from rasa_llm.knowledge.relevance import contextual_question, is_follow_up
+from rasa_llm.knowledge.relevance import RelevanceCheck, contextual_question, is_follow_up
 from rasa_llm.knowledge.responder import (
     ABSTAINED,
     EXTRACTIVE,
     GENERATED,
     REASON_ORDER_SPECIFIC,
     KnowledgeAnswer,
-    RetrievedPassage,
+    KnowledgeResponder,
 )
+from rasa_llm.knowledge.retrieval import PassageRetrieval, current
 
 logger = logging.getLogger(__name__)
 
-KNOWLEDGE = "knowledge"
+REASON_NO_RETRIEVAL = "no_retrieval"
 DEFAULT_ORDER_TEXT = (
     "I can look that up for you: say \"track my order\" (or \"where is my refund\") and I'll ask for your "
     "order number and email."
@@ -78,10 +80,11 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
         if endpoint_config.url:
             settings["url"] = endpoint_config.url
         self.config = KnowledgeAnswerConfig.from_dict(settings)
-        self.responder = self.config.build_responder()
-        self.relevance = self.config.build_relevance_check(self.responder.encoder)
+        # Built (and a local model preloaded) now: the first answer should not wait for it.
+        self.generator = self.config.build_generator()
         self._informational = frozenset(self.config.informational_intents)
-        self._warned_no_knowledge = False
+        self._encoder: SentenceEncoder | None = None
+        self._warned_no_retrieval = False
 
     async def generate(
         self,
@@ -152,10 +155,12 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
         if answer.mode != ABSTAINED:
             return await self._message(answer, tracker, output_channel, **kwargs)
         template = await super().generate(utter_action, tracker, output_channel, **kwargs)
-        if template is None or answer.reason == REASON_ORDER_SPECIFIC:
+        retrieval = current()
+        if template is None or answer.reason == REASON_ORDER_SPECIFIC or retrieval is None:
             return template
         question = self._question(tracker)
-        if await asyncio.to_thread(self.relevance.template_relevant, question, template.get("text") or ""):
+        _, relevance = self._checks(retrieval.encoder)
+        if await asyncio.to_thread(relevance.template_relevant, question, template.get("text") or ""):
             return template
         return await self._message(answer, tracker, output_channel, **kwargs)
 
@@ -164,20 +169,44 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
         follow-up), from the retrieved passages that are relevant to it."""
         question = self._question(tracker)
         try:
-            passages = self._passages(tracker.latest_message)
+            retrieval = self._retrieval()
+            if retrieval is None:
+                return KnowledgeAnswer("", ABSTAINED, REASON_NO_RETRIEVAL)
             previous = self._previous_user_message(tracker, follow_up=True)
             asked = contextual_question(question, previous.text if previous else None)
-            if previous is not None and asked != question:
-                passages = await asyncio.to_thread(
-                    self.relevance.rescore, asked, passages + self._passages(previous)
-                )
-            relevant = await asyncio.to_thread(self.relevance.relevant, asked, passages)
-            answer = await self.responder.respond(asked, relevant, self._history(tracker))
+            # Retrieval reads the text as the NLU pipeline read it (sanitized, see TextSanitizer).
+            passages = await asyncio.to_thread(
+                retrieval.retrieve,
+                _nlu_text(tracker.latest_message),
+                *((_nlu_text(previous), asked) if previous is not None and asked != question else ()),
+            )
+            responder, relevance = self._checks(retrieval.encoder)
+            relevant = await asyncio.to_thread(relevance.relevant, asked, passages)
+            answer = await responder.respond(asked, relevant, self._history(tracker))
         except Exception:  # noqa: BLE001 - a fallback must never turn into a crash
             logger.exception("The knowledge answer failed; replying with the fallback response.")
             answer = KnowledgeAnswer("", ABSTAINED, "error")
         logger.debug(f"Knowledge answer: mode={answer.mode} reason={answer.reason} {answer.detail}")
         return answer
+
+    def _retrieval(self) -> PassageRetrieval | None:
+        retrieval = current()
+        if retrieval is None and not self._warned_no_retrieval:
+            logger.warning(
+                "No knowledge-base retrieval is loaded: add rasa_llm.KnowledgeRetriever to the NLU pipeline "
+                "and train, so the bot can answer from the knowledge base."
+            )
+            self._warned_no_retrieval = True
+        return retrieval
+
+    def _checks(self, encoder: SentenceEncoder) -> tuple[KnowledgeResponder, RelevanceCheck]:
+        """The responder and the relevance check, on the retriever's encoder (built again when a newly
+        loaded model brings another one)."""
+        if self._encoder is not encoder:
+            self._responder = self.config.build_responder(encoder, self.generator)
+            self._relevance = self.config.build_relevance_check(encoder)
+            self._encoder = encoder
+        return self._responder, self._relevance
 
     @staticmethod
     def _question(tracker: DialogueStateTracker) -> str:
@@ -198,27 +227,9 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
                 seen_latest = True
         return None
 
-    def _passages(self, message: UserUttered | None) -> list[RetrievedPassage]:
-        knowledge = message.parse_data.get(KNOWLEDGE) if message else None
-        if not isinstance(knowledge, dict):
-            if not self._warned_no_knowledge:
-                logger.warning(
-                    f"Messages carry no '{KNOWLEDGE}': add rasa_llm.KnowledgeRetriever to the NLU pipeline "
-                    "so the fallback can answer from the knowledge base."
-                )
-                self._warned_no_knowledge = True
-            return []
-        passages = []
-        for item in knowledge.get("passages") or []:
-            try:
-                passages.append(RetrievedPassage.from_parse_data(item))
-            except (KeyError, TypeError, ValueError):
-                logger.warning("Skipping a malformed knowledge passage in the parse data.")
-        return passages
-
     def _history(self, tracker: DialogueStateTracker) -> list[Turn]:
         """The turns before the latest user message, oldest first."""
-        wanted = 2 * self.config.responder.history_turns
+        wanted = 2 * self.config.history_turns
         turns: list[Turn] = []
         skipped_latest = False
         for event in reversed(tracker.events):
@@ -255,6 +266,12 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
                 message["buttons"] = [{"title": self.config.handoff_title, "payload": self.config.handoff_payload}]
         message["custom"] = custom
         return message
+
+
+def _nlu_text(message: UserUttered | None) -> str:
+    if message is None:
+        return ""
+    return message.parse_data.get("text") or message.text or ""
 
 
 def for_rasa_shell(message: dict[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,14 @@
-"""KnowledgeRetriever: finds the knowledge-base passages that match each user message.
+"""KnowledgeRetriever: owns retrieval from the knowledge base (how many passages, which are good enough).
 
 At `rasa train` it loads the knowledge base (`knowledge_path`, default `data/knowledge`), splits long
 passages, embeds them with the sentence encoder (the packaged all-MiniLM-L6-v2 by default) and stores
 the index in the model archive. Its fingerprint includes a hash of the knowledge-base files, so when
 only they change, Rasa's graph cache retrains this component and nothing else.
 
-At inference it adds to the parse data (docs/contracts.md):
-    knowledge: {"passages": [{"id", "title", "text", "score"}, ...], "top_score": float}
-for the `KnowledgeAnswerNLG` to answer from when the dialogue falls back. Retrieval is one encoder
-call (ONNX Runtime) plus a dot product: a few milliseconds.
+When Rasa loads the model, it hands its index, encoder and settings to `KnowledgeAnswerNLG`
+(rasa_llm/knowledge/retrieval.py), which retrieves when a reply needs a knowledge answer: one encoder
+call (ONNX Runtime) plus a dot product, a few milliseconds spent only on those replies. It adds nothing
+to the parse data, so the NLU pipeline runs no second transformer pass per message.
 """
 from __future__ import annotations
 
@@ -20,35 +20,37 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_llm.knowledge.encoder import BACKENDS, SentenceEncoder, load_encoder
 from rasa_llm.knowledge.index import KnowledgeIndex
 from rasa_llm.knowledge.kb import chunk_passages, fingerprint_knowledge_base, load_knowledge_base
+from rasa_llm.knowledge.retrieval import PassageRetrieval, serve
 from rasa_llm.packaged_models import default_encoder_path, resolve_model_path
 
 logger = logging.getLogger(__name__)
 
-KNOWLEDGE = "knowledge"
 DEFAULT_KNOWLEDGE_PATH = "data/knowledge"
 
 
 # Registered as an intent classifier because that is the recipe's place for components that train
-# on the side and annotate messages at inference (Rasa's ResponseSelector does the same); it sets
-# no intent.
+# on the side (Rasa's ResponseSelector does the same); it sets no intent.
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class KnowledgeRetriever(GraphComponent):
-    """Retrieves knowledge-base passages for each message."""
+    """Indexes the knowledge base at training; serves retrieval to the knowledge answers once loaded."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
             # Folder (or single file) of Markdown passages and the products.yml catalogue.
             "knowledge_path": DEFAULT_KNOWLEDGE_PATH,
-            # Passages added to each message's parse data.
+            # Passages a knowledge answer chooses from (the relevance check keeps those about the
+            # question; the answer is written from the best of them).
             "top_k": 3,
+            # Passages scoring below it are not handed over (cosine similarity plus the word-overlap
+            # and name terms below; calibrated: benchmarks/answer_benchmark.py --calibrate).
+            "min_retrieval_score": 0.5,
             # Longer passages are split into parts of at most this many words.
             "max_chunk_words": 120,
             # Weight of the word-overlap term added to the cosine similarity.
@@ -70,6 +72,8 @@ class KnowledgeRetriever(GraphComponent):
     def validate_config(cls, config: dict[str, Any]) -> None:
         if int(config["top_k"]) < 1 or int(config["max_chunk_words"]) < 10:
             raise ValueError("KnowledgeRetriever needs top_k >= 1 and max_chunk_words >= 10.")
+        if not 0.0 <= float(config["min_retrieval_score"]) <= 2.0:
+            raise ValueError("KnowledgeRetriever: min_retrieval_score must be between 0 and 2 (cosine plus bonuses).")
         if config["encoder_backend"] not in BACKENDS:
             raise ValueError(f"KnowledgeRetriever: encoder_backend must be one of {', '.join(BACKENDS)}.")
 
@@ -142,31 +146,27 @@ class KnowledgeRetriever(GraphComponent):
                 )
         except ValueError:
             logger.warning(
-                f"The model has no knowledge-base index for '{resource.name}': messages get no "
-                f"'{KNOWLEDGE}' until the model is trained with this component."
+                f"The model has no knowledge-base index for '{resource.name}': knowledge answers abstain "
+                "until the model is trained with this component."
             )
+            serve(None)
             return component
         if index.encoder_identity != component.encoder.identity:
             # Vectors from another encoder are not comparable with this one's queries.
             logger.warning("The knowledge index was built with another encoder; re-embedding its passages.")
             index = KnowledgeIndex.build(index.passages, component.encoder, index.lexical_weight, index.name_weight)
         component._index = index
+        serve(component.retrieval())
         return component
 
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Add the best passages for each message's text as `knowledge`."""
+    def retrieval(self) -> PassageRetrieval | None:
+        """Retrieval with this component's index and settings; None before training."""
         if self._index is None:
-            return messages
-        texts = [message.get(TEXT) or "" for message in messages]
-        vectors = self.encoder.encode(texts)
-        for message, text, vector in zip(messages, texts, vectors, strict=True):
-            hits = self._index.search(vector, int(self.config["top_k"]), text) if text.strip() else []
-            message.set(
-                KNOWLEDGE,
-                {
-                    "passages": [hit.as_parse_data() for hit in hits],
-                    "top_score": round(hits[0].score, 4) if hits else 0.0,
-                },
-                add_to_output=True,
-            )
+            return None
+        return PassageRetrieval(
+            self._index, self.encoder, int(self.config["top_k"]), float(self.config["min_retrieval_score"])
+        )
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Nothing per message: KnowledgeAnswerNLG retrieves when a reply needs it."""
         return messages

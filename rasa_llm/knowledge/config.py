@@ -1,6 +1,8 @@
-"""The generative fallback's settings (the `nlg:` section of endpoints.yml) and the objects they build.
+"""The knowledge answers' settings (the `nlg:` section of endpoints.yml) and the objects they build.
 
-Kept free of Rasa so the benchmark and the tests build exactly what the bot builds.
+Retrieval (which passages, how many, how they are scored, the sentence encoder) is set on
+KnowledgeRetriever in config.yml; the answers use the passages and the encoder it hands them. Kept free
+of Rasa so the benchmarks and the tests build exactly what the bot builds.
 """
 from __future__ import annotations
 
@@ -9,16 +11,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rasa_llm.knowledge.encoder import BACKENDS as ENCODER_BACKENDS
-from rasa_llm.knowledge.encoder import SentenceEncoder, load_encoder
+from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.generators import DTYPES, Generator, LocalGenerator, OpenAICompatibleGenerator
 from rasa_llm.knowledge.relevance import RelevanceCheck
 from rasa_llm.knowledge.responder import KnowledgeResponder, ResponderSettings
-from rasa_llm.packaged_models import default_encoder_path, default_generator_path, resolve_model_path
+from rasa_llm.packaged_models import default_generator_path, resolve_model_path
 
-# local: CTranslate2 int8 (torch when CTranslate2 cannot load the model); torch: transformers/torch only.
+# local: CTranslate2 int8 (torch when CTranslate2 cannot load the model); torch: transformers/torch
+# only; none: no model is loaded, every answer is extractive.
 GENERATOR_BACKENDS = ("local", "torch", "openai", "none")
 _RESPONDER_KEYS = {field.name for field in dataclasses.fields(ResponderSettings)}
+# Settings that were read here once: where they are set now.
+_MOVED = {
+    "min_retrieval_score": "set it on rasa_llm.KnowledgeRetriever in config.yml (the retriever hands over "
+                           "only the passages that score at least this much)",
+    "encoder": "set it on rasa_llm.KnowledgeRetriever in config.yml (the answers use the retriever's encoder)",
+    "encoder_backend": "set it on rasa_llm.KnowledgeRetriever in config.yml (the answers use the retriever's "
+                       "encoder)",
+    "context_passages": "an answer is written from the best relevant passage; how many passages it is chosen "
+                        "from is KnowledgeRetriever's top_k in config.yml",
+    "generate": "use `backend: none` for extractive answers without a model",
+}
 
 
 class ConfigurationError(ValueError):
@@ -34,10 +47,8 @@ class KnowledgeAnswerConfig:
     dtype: str = "float32"  # of the torch runtime
     threads: int = 2  # CPU threads of one generation (one at a time per process)
     temperature: float = 0.7  # sampling of the answer candidates beyond the first
-    top_k: int = 20
-    encoder: str | None = None
-    encoder_backend: str = "onnx"
-    cache_dir: str | None = None
+    top_k: int = 20  # sampling: tokens a candidate draws from (KnowledgeRetriever's top_k counts passages)
+    cache_dir: str | None = None  # the generator's converted weights; None: ~/.cache/rasa_llm
     preload: bool = True
     response: str = "utter_knowledge_answer"
     order_response: str = "utter_knowledge_order_lookup"
@@ -50,6 +61,8 @@ class KnowledgeAnswerConfig:
     informational_intents: tuple[str, ...] = ()
     # Question vs the closest sentence of a reply, below which the reply is not sent (calibrated).
     min_relevance: float = 0.45
+    # Turns of the conversation before the question that go into the prompt (customer + bot = 2).
+    history_turns: int = 2
     # The decline of out-of-scope requests: sent only when no passage passes the relevance check, so a
     # shop question or a follow-up ("and for Canada?") the classifier took for out of scope is answered.
     decline_response: str = "utter_out_of_scope"
@@ -59,6 +72,9 @@ class KnowledgeAnswerConfig:
     def from_dict(cls, values: Mapping[str, Any]) -> KnowledgeAnswerConfig:
         """Settings from a flat mapping; unknown keys are an error, so typos do not pass silently."""
         own = {field.name for field in dataclasses.fields(cls)} - {"responder"}
+        moved = sorted(set(values) & set(_MOVED))
+        if moved:
+            raise ConfigurationError(" ".join(f"`{key}` is no longer an nlg setting: {_MOVED[key]}." for key in moved))
         unknown = set(values) - own - _RESPONDER_KEYS
         if unknown:
             raise ConfigurationError(f"Unknown knowledge answer setting(s): {', '.join(sorted(unknown))}.")
@@ -76,8 +92,8 @@ class KnowledgeAnswerConfig:
             raise ConfigurationError(f"backend must be one of {', '.join(GENERATOR_BACKENDS)}, not '{config.backend}'.")
         if config.dtype not in DTYPES:
             raise ConfigurationError(f"dtype must be one of {', '.join(DTYPES)}, not '{config.dtype}'.")
-        if config.encoder_backend not in ENCODER_BACKENDS:
-            raise ConfigurationError(f"encoder_backend must be one of {', '.join(ENCODER_BACKENDS)}.")
+        if config.history_turns < 0:
+            raise ConfigurationError("history_turns must be 0 or more.")
         if not 1 <= config.threads <= 16:
             raise ConfigurationError("threads must be between 1 and 16.")
         if config.temperature <= 0 or config.top_k < 1:
@@ -104,18 +120,12 @@ class KnowledgeAnswerConfig:
             preload=self.preload,
         )
 
-    def build_responder(self) -> KnowledgeResponder:
-        encoder_path = resolve_model_path(self.encoder, default_encoder_path(), "encoder model")
-        encoder = load_encoder(encoder_path, backend=self.encoder_backend, cache_dir=self.cache_dir)
-        return KnowledgeResponder(encoder, self.build_generator(), self.responder)
+    def build_responder(self, encoder: SentenceEncoder, generator: Generator | None) -> KnowledgeResponder:
+        """The responder for answers checked with `encoder` (the retriever's)."""
+        return KnowledgeResponder(encoder, generator, self.responder)
 
     def build_relevance_check(self, encoder: SentenceEncoder) -> RelevanceCheck:
-        return RelevanceCheck(encoder, self.responder.min_retrieval_score, self.min_relevance)
-
-    def as_dict(self) -> dict[str, Any]:
-        values = dataclasses.asdict(self)
-        values.update(values.pop("responder"))
-        return values
+        return RelevanceCheck(encoder, self.min_relevance)
 
 
 def _names(value: Any) -> tuple[str, ...]:

@@ -44,10 +44,6 @@ class Generation:
     def texts(self) -> tuple[str, ...]:
         return self.candidates or (self.text,)
 
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds > 0 else 0.0
-
 
 class Generator(Protocol):
     async def generate(self, messages: Messages, max_tokens: int, deadline: float, candidates: int = 1) -> Generation:

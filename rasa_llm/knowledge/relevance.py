@@ -1,34 +1,35 @@
 """Does a candidate reply address the customer's question? Checked before any informational reply leaves.
 
-Retrieval always returns *some* passage, and for a question the knowledge base cannot answer it is a
+Retrieval always finds *some* passage, and for a question the knowledge base cannot answer it is a
 neighbouring topic ("customer service hours" -> the delivery times). Two measures keep such replies
 out, both calibrated on the tuning split of `benchmarks/data/answer_questions.yml`
 (`benchmarks/answer_benchmark.py --calibrate`):
 
 - the passage's retrieval score (cosine similarity plus the index's word-overlap and name bonuses), at
-  least `min_retrieval_score` (ResponderSettings);
+  least KnowledgeRetriever's `min_retrieval_score` (config.yml): weaker passages are never handed over
+  (retrieval.py);
 - the similarity between the question and the passage's closest sentence or its title, at least
-  `min_relevance`: a passage that is near the question as a whole but has no sentence about what was
-  asked is refused.
+  `min_relevance` (endpoints.yml): a passage that is near the question as a whole but has no sentence
+  about what was asked is refused.
 
 A fixed template (an informational intent's domain response) has no retrieval score; it is held to
 `min_relevance` alone.
 
 Short follow-ups ("and for Canada?", "what about express?") are asked in the context of the previous
-question: `contextual_question` joins the two, and `rescore` ranks the passages retrieved for either
-message against the joined question (the retriever runs in NLU and never sees the conversation).
+question: `contextual_question` joins the two, and retrieval ranks the passages found for either
+message against the joined question.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.responder import RetrievedPassage
-from rasa_llm.knowledge.text import content_words, split_sentences
+from rasa_llm.knowledge.text import split_sentences
 
 # "and ...", "what about ...", "how about ...", "or ...", "also ...", or a question about "that"/"it".
 _FOLLOW_UP_START = re.compile(r"^\s*(?:and|or|also|what about|how about|same for|plus)\b", re.IGNORECASE)
@@ -60,12 +61,9 @@ def contextual_question(question: str, previous: str | None) -> str:
 class RelevanceCheck:
     """Scores candidates against the question with the sentence encoder the answers are checked with."""
 
-    def __init__(self, encoder: SentenceEncoder, min_retrieval_score: float, min_relevance: float,
-                 lexical_weight: float = 0.2) -> None:
+    def __init__(self, encoder: SentenceEncoder, min_relevance: float) -> None:
         self.encoder = encoder
-        self.min_retrieval_score = min_retrieval_score
         self.min_relevance = min_relevance
-        self.lexical_weight = lexical_weight
 
     def judge(self, question: str, passages: Sequence[RetrievedPassage]) -> list[Judged]:
         """Every passage with its relevance to the question, in the order given."""
@@ -83,10 +81,9 @@ class RelevanceCheck:
 
     def relevant(self, question: str, passages: Sequence[RetrievedPassage]) -> list[RetrievedPassage]:
         """The passages that may answer the question, best retrieval score first; [] when none may."""
-        strong = [p for p in passages if p.score >= self.min_retrieval_score]
         return [
             j.passage
-            for j in sorted(self.judge(question, strong), key=lambda j: -j.passage.score)
+            for j in sorted(self.judge(question, passages), key=lambda j: -j.passage.score)
             if j.relevance >= self.min_relevance
         ]
 
@@ -95,18 +92,3 @@ class RelevanceCheck:
         sentences = split_sentences(text) or [text]
         vectors = self.encoder.encode([question, *sentences])
         return bool(np.max(vectors[1:] @ vectors[0]) >= self.min_relevance)
-
-    def rescore(self, question: str, passages: Sequence[RetrievedPassage]) -> list[RetrievedPassage]:
-        """Passages retrieved for different messages, scored against one (joined) question the way the
-        index scores them: cosine similarity plus the share of the question's content words they hold."""
-        unique = list({p.id: p for p in passages}.values())
-        if not unique:
-            return []
-        vectors = self.encoder.encode([question] + [f"{p.title}. {p.text}" for p in unique])
-        cosine = vectors[1:] @ vectors[0]
-        words = content_words(question)
-        rescored = []
-        for passage, similarity in zip(unique, cosine, strict=True):
-            overlap = len(words & content_words(f"{passage.title} {passage.text}")) / len(words) if words else 0.0
-            rescored.append(replace(passage, score=float(similarity) + self.lexical_weight * overlap))
-        return sorted(rescored, key=lambda p: -p.score)

@@ -1,7 +1,8 @@
-"""Answer a question from retrieved passages: generated if verified, else extractive, else abstain.
+"""Answer a question from the best of the passages it is given: generated if verified, else extractive,
+else abstain. The passages come relevant and best first (retrieval.py, relevance.py).
 
     question + passages ─┬─ order-specific ────────────────> abstain (point to the order flow)
-                         ├─ no passage above the threshold ─> abstain (offer a human agent)
+                         ├─ no passage ─────────────────────> abstain (offer a human agent)
                          ├─ tries to change the rules ──────> extractive (best passage)
                          └─ generate (deadline, max tokens)
                               ├─ timeout / backend down ───> extractive
@@ -70,10 +71,8 @@ class KnowledgeAnswer:
 
 @dataclass(frozen=True)
 class ResponderSettings:
-    min_retrieval_score: float = 0.5
     min_answer_similarity: float = 0.55
     min_sentence_support: float = 0.8
-    context_passages: int = 1
     context_words: int = 30  # the best sentences for the question: a tiny model restates short facts well
     max_tokens: int = 40
     max_sentences: int = 1
@@ -81,19 +80,17 @@ class ResponderSettings:
     # with SmolLM2-135M: 3 sampled candidates verified fewer answers than 1 greedy, at twice the latency.
     candidates: int = 1
     timeout: float = 4.0
-    history_turns: int = 2
     extractive_words: int = 50
-    generate: bool = True  # False answers extractively only (no model at all)
 
     def __post_init__(self) -> None:
-        if self.timeout <= 0 or self.max_tokens < 1 or self.context_passages < 1 or self.candidates < 1:
-            raise ValueError("timeout, max_tokens, context_passages and candidates must be positive.")
+        if self.timeout <= 0 or self.max_tokens < 1 or self.candidates < 1:
+            raise ValueError("timeout, max_tokens and candidates must be positive.")
 
 
 @dataclass
 class KnowledgeResponder:
     encoder: SentenceEncoder
-    generator: Generator | None
+    generator: Generator | None  # None: extractive answers only
     settings: ResponderSettings = field(default_factory=ResponderSettings)
 
     def __post_init__(self) -> None:
@@ -104,29 +101,27 @@ class KnowledgeResponder:
     async def respond(
         self, question: str, passages: Sequence[RetrievedPassage], history: Sequence[Turn] = ()
     ) -> KnowledgeAnswer:
+        """The answer from `passages[0]` (the best relevant passage); `history`: the turns for the prompt."""
         started = time.monotonic()
         if not question.strip():
             return KnowledgeAnswer("", ABSTAINED, REASON_EMPTY)
         if is_order_specific(question):
             return KnowledgeAnswer("", ABSTAINED, REASON_ORDER_SPECIFIC)
-        strong = sorted(
-            (p for p in passages if p.score >= self.settings.min_retrieval_score), key=lambda p: -p.score
-        )[: self.settings.context_passages]
+        strong = list(passages[:1])
         if not strong:
             return KnowledgeAnswer("", ABSTAINED, REASON_WEAK_RETRIEVAL)
         # Embedding sentences takes milliseconds of CPU: off the event loop like the rest.
         ranked = await asyncio.to_thread(self._rank_sentences, question, strong)
         if looks_like_injection(question):
             return self._extractive(strong[0], ranked[0], REASON_INJECTION)
-        if self.generator is None or not self.settings.generate:
+        if self.generator is None:
             return self._extractive(strong[0], ranked[0], REASON_GENERATION_DISABLED)
 
         context = [
             ContextPassage(p.title, " ".join(_select(sentences, max_words=self.settings.context_words)))
             for p, sentences in zip(strong, ranked, strict=True)
         ]
-        recent = history[-2 * self.settings.history_turns :] if self.settings.history_turns else ()
-        messages = build_messages(question, context, recent)
+        messages = build_messages(question, context, history)
         deadline = started + self.settings.timeout
         try:
             generation = await asyncio.wait_for(

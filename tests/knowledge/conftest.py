@@ -5,11 +5,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from rasa_llm.knowledge.encoder import SentenceEncoder, load_encoder
 from rasa_llm.knowledge.index import KnowledgeIndex
 from rasa_llm.knowledge.kb import chunk_passages, load_knowledge_base
 from rasa_llm.knowledge.responder import RetrievedPassage
+from rasa_llm.knowledge.retrieval import PassageRetrieval, serve
 from rasa_llm.packaged_models import default_encoder_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +30,7 @@ def index(encoder: SentenceEncoder) -> KnowledgeIndex:
 
 @pytest.fixture(scope="session")
 def retrieve(index: KnowledgeIndex, encoder: SentenceEncoder):
-    """question -> the retrieved passages, as the KnowledgeRetriever hands them to the NLG."""
+    """question -> the best passages of the index, however weak (retrieval before its threshold)."""
 
     def run(question: str, k: int = 3) -> list[RetrievedPassage]:
         return [
@@ -37,6 +39,27 @@ def retrieve(index: KnowledgeIndex, encoder: SentenceEncoder):
         ]
 
     return run
+
+
+def bot_retriever_settings() -> dict:
+    """KnowledgeRetriever's settings in the reference bot's config.yml."""
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    return next(c for c in pipeline if c["name"] == "rasa_llm.KnowledgeRetriever")
+
+
+@pytest.fixture(scope="session")
+def retrieval(index: KnowledgeIndex, encoder: SentenceEncoder) -> PassageRetrieval:
+    """Retrieval as the reference bot's KnowledgeRetriever hands it to the knowledge answers."""
+    settings = bot_retriever_settings()
+    return PassageRetrieval(index, encoder, settings["top_k"], settings["min_retrieval_score"])
+
+
+@pytest.fixture
+def served(retrieval: PassageRetrieval):
+    """`retrieval` served to KnowledgeAnswerNLG, as a loaded model's KnowledgeRetriever serves it."""
+    serve(retrieval)
+    yield retrieval
+    serve(None)
 
 
 class ConstantEncoder:

@@ -21,6 +21,8 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_llm.knowledge.config import ConfigurationError
 from rasa_llm.knowledge.prompt import Turn
+from rasa_llm.knowledge.responder import KnowledgeResponder
+from rasa_llm.knowledge.retrieval import current, serve
 from rasa_llm.knowledge_nlg import KnowledgeAnswerNLG
 from rasa_llm.knowledge_retriever import KnowledgeRetriever
 from tests.knowledge.conftest import KNOWLEDGE
@@ -43,32 +45,44 @@ def _process(retriever: KnowledgeRetriever, text: str) -> Message:
     return message
 
 
-def test_a_trained_and_reloaded_retriever_adds_passages_to_the_parse_data(trained) -> None:
+@pytest.fixture
+def loaded(trained):
     storage, resource, config = trained
-    retriever = KnowledgeRetriever.load(config, storage, resource, CONTEXT)
-
-    message = _process(retriever, "how long do refunds take?")
-
-    knowledge = message.as_dict(only_output_properties=True)["knowledge"]
-    assert len(knowledge["passages"]) == 3
-    assert knowledge["passages"][0]["id"] == "refund-timing"
-    assert set(knowledge["passages"][0]) == {"id", "title", "text", "score"}
-    assert knowledge["top_score"] == knowledge["passages"][0]["score"]
+    yield KnowledgeRetriever.load(config, storage, resource, CONTEXT)
+    serve(None)
 
 
-def test_an_empty_message_gets_no_passages(trained) -> None:
+def test_a_loaded_retriever_serves_retrieval_and_adds_nothing_to_the_parse_data(loaded) -> None:
+    passages = current().retrieve("how long do refunds take?")
+
+    assert 1 <= len(passages) <= 3 and passages[0].id == "refund-timing"
+    assert all(p.score >= KnowledgeRetriever.get_default_config()["min_retrieval_score"] for p in passages)
+    assert set(_process(loaded, "how long do refunds take?").as_dict(only_output_properties=True)) == {TEXT}
+
+
+def test_top_k_and_min_retrieval_score_decide_what_is_handed_over(trained) -> None:
     storage, resource, config = trained
-    retriever = KnowledgeRetriever.load(config, storage, resource, CONTEXT)
-    assert _process(retriever, "   ").get("knowledge") == {"passages": [], "top_score": 0.0}
+    question = "how long do refunds take?"
+    try:
+        KnowledgeRetriever.load({**config, "top_k": 1}, storage, resource, CONTEXT)
+        assert [p.id for p in current().retrieve(question)] == ["refund-timing"]
+        KnowledgeRetriever.load({**config, "min_retrieval_score": 1.9}, storage, resource, CONTEXT)
+        assert current().retrieve(question) == []
+    finally:
+        serve(None)
 
 
-def test_a_model_without_the_index_loads_and_adds_nothing(tmp_path: Path, caplog) -> None:
+def test_an_empty_message_gets_no_passages(loaded) -> None:
+    assert current().retrieve("   ") == []
+
+
+def test_a_model_without_the_index_loads_and_serves_nothing(tmp_path: Path, caplog) -> None:
     storage = LocalModelStorage(tmp_path)
     config = KnowledgeRetriever.get_default_config()
     with caplog.at_level(logging.WARNING):
-        retriever = KnowledgeRetriever.load(config, storage, Resource("never_trained"), CONTEXT)
+        KnowledgeRetriever.load(config, storage, Resource("never_trained"), CONTEXT)
 
-    assert _process(retriever, "how long do refunds take?").get("knowledge") is None
+    assert current() is None
     assert "no knowledge-base index" in caplog.text
 
 
@@ -84,9 +98,10 @@ def test_the_fingerprint_changes_exactly_when_the_knowledge_base_does(tmp_path: 
     assert KnowledgeRetriever.fingerprint_addon(config) != before
 
 
-def test_bad_retriever_settings_are_refused(tmp_path: Path) -> None:
-    config = {**KnowledgeRetriever.get_default_config(), "top_k": 0}
-    with pytest.raises(ValueError, match="top_k"):
+@pytest.mark.parametrize("setting, match", [({"top_k": 0}, "top_k"), ({"min_retrieval_score": -0.1}, "min_retrieval_score")])
+def test_bad_retriever_settings_are_refused(tmp_path: Path, setting: dict, match: str) -> None:
+    config = {**KnowledgeRetriever.get_default_config(), **setting}
+    with pytest.raises(ValueError, match=match):
         KnowledgeRetriever.create(config, LocalModelStorage(tmp_path), Resource("r"), CONTEXT)
 
 
@@ -110,14 +125,8 @@ def _nlg(**settings) -> KnowledgeAnswerNLG:
     return nlg
 
 
-def _tracker(text: str, retrieve=None, earlier: tuple = ()) -> DialogueStateTracker:
+def _tracker(text: str, earlier: tuple = ()) -> DialogueStateTracker:
     parse_data = {"intent": {"name": "nlu_fallback", "confidence": 0.7}}
-    if retrieve is not None:
-        passages = retrieve(text)
-        parse_data["knowledge"] = {
-            "passages": [{"id": p.id, "title": p.title, "text": p.text, "score": p.score} for p in passages],
-            "top_score": passages[0].score if passages else 0.0,
-        }
     events = [*earlier, UserUttered(text, parse_data=parse_data), ActionExecuted("utter_knowledge_answer")]
     return DialogueStateTracker.from_events("customer-1", events)
 
@@ -126,34 +135,35 @@ def _generate(nlg: KnowledgeAnswerNLG, response: str, tracker: DialogueStateTrac
     return asyncio.run(nlg.generate(response, tracker, "rest", domain_responses=DOMAIN.responses))
 
 
-def test_other_responses_are_rendered_from_the_domain(retrieve) -> None:
-    message = _generate(_nlg(backend="none"), "utter_greet", _tracker("hi", retrieve))
+def test_other_responses_are_rendered_from_the_domain(served) -> None:
+    message = _generate(_nlg(backend="none"), "utter_greet", _tracker("hi"))
     assert message["text"] == "Hello!" and "custom" not in message
 
 
-def test_a_knowledge_question_gets_an_answer_with_its_sources(retrieve) -> None:
-    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?", retrieve))
+def test_a_knowledge_question_gets_an_answer_with_its_sources(served) -> None:
+    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?"))
 
     assert "5–7 business days" in message["text"]
     assert message["custom"] == {"sources": [{"id": "refund-timing", "title": "Refund timing"}], "mode": "extractive"}
 
 
-def test_an_unanswerable_question_keeps_the_domain_text_and_offers_a_person(retrieve) -> None:
-    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("who won the game last night?", retrieve))
+def test_an_unanswerable_question_keeps_the_domain_text_and_offers_a_person(served) -> None:
+    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("who won the game last night?"))
 
     assert message["text"] == "Sorry, I'm not sure about that."
     assert message["buttons"] == [{"title": "Talk to a person", "payload": "/contact_human_agent"}]
     assert message["custom"] == {"sources": [], "mode": "abstained"}
 
 
-def test_an_order_question_points_to_the_order_flow(retrieve) -> None:
-    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("where is my order ORD-10002?", retrieve))
+def test_an_order_question_points_to_the_order_flow(served) -> None:
+    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("where is my order ORD-10002?"))
 
     assert message["text"] == "Say 'track my order' and I'll look it up."
     assert message["custom"]["mode"] == "abstained"
 
 
 def test_without_the_retriever_in_the_pipeline_the_bot_abstains(caplog) -> None:
+    serve(None)
     with caplog.at_level(logging.WARNING):
         message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?"))
 
@@ -161,25 +171,25 @@ def test_without_the_retriever_in_the_pipeline_the_bot_abstains(caplog) -> None:
     assert "add rasa_llm.KnowledgeRetriever" in caplog.text
 
 
-def test_a_failure_inside_the_responder_is_an_abstention_not_a_crash(retrieve, monkeypatch, caplog) -> None:
+def test_a_failure_inside_the_responder_is_an_abstention_not_a_crash(served, monkeypatch, caplog) -> None:
     nlg = _nlg(backend="none")
 
     async def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(nlg.responder, "respond", broken)
+    monkeypatch.setattr(KnowledgeResponder, "respond", broken)
     with caplog.at_level(logging.ERROR):
-        message = _generate(nlg, "utter_knowledge_answer", _tracker("how long do refunds take?", retrieve))
+        message = _generate(nlg, "utter_knowledge_answer", _tracker("how long do refunds take?"))
 
     assert message["text"] == "Sorry, I'm not sure about that."
     assert "boom" in caplog.text
 
 
-def test_the_prompt_sees_the_recent_conversation(retrieve) -> None:
+def test_the_prompt_sees_the_recent_conversation(served) -> None:
     earlier = (UserUttered("hi"), BotUttered("Hello!"), UserUttered("I bought a tent"), BotUttered("Nice choice."))
     nlg = _nlg(backend="none", history_turns=1)
 
-    assert nlg._history(_tracker("how long do refunds take?", retrieve, earlier)) == [
+    assert nlg._history(_tracker("how long do refunds take?", earlier)) == [
         Turn("customer", "I bought a tent"),
         Turn("assistant", "Nice choice."),
     ]
@@ -188,8 +198,32 @@ def test_the_prompt_sees_the_recent_conversation(retrieve) -> None:
 @pytest.mark.parametrize(
     "settings, message",
     [({"backend": "local", "tiemout": 3}, "Unknown knowledge answer setting"), ({"backend": "openai"}, "needs `url`"),
-     ({"backend": "gpt"}, "backend must be one of"), ({"timeout": -1}, "must be positive")],
+     ({"backend": "gpt"}, "backend must be one of"), ({"timeout": -1}, "must be positive"),
+     # Moved to KnowledgeRetriever (config.yml) or replaced: an error, not a silent ignore.
+     ({"min_retrieval_score": 0.5}, "on rasa_llm.KnowledgeRetriever in config.yml"),
+     ({"encoder_backend": "torch"}, "the retriever's encoder"), ({"context_passages": 2}, "top_k"),
+     ({"generate": False}, "backend: none")],
 )
 def test_bad_nlg_settings_fail_at_start_with_a_clear_message(settings: dict, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         KnowledgeAnswerNLG(EndpointConfig(type="rasa_llm.KnowledgeAnswerNLG", **settings), DOMAIN)
+
+
+def test_backend_none_loads_no_model() -> None:
+    assert _nlg(backend="none").generator is None
+
+
+def test_retrieval_reads_the_message_as_the_nlu_pipeline_read_it(served, monkeypatch) -> None:
+    # TextSanitizer's text is in the parse data; the tracker keeps the message as sent.
+    sent = "how long do refunds take?" + " x" * 5000
+    parse_data = {"intent": {"name": "nlu_fallback", "confidence": 0.7}, "text": "how long do refunds take?"}
+    tracker = DialogueStateTracker.from_events(
+        "customer-1", [UserUttered(sent, parse_data=parse_data), ActionExecuted("utter_knowledge_answer")]
+    )
+    asked = []
+    retrieve = served.retrieve
+    monkeypatch.setattr(served, "retrieve", lambda *args: asked.append(args) or retrieve(*args))
+
+    _generate(_nlg(backend="none"), "utter_knowledge_answer", tracker)
+
+    assert asked == [("how long do refunds take?",)]

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from rasa_llm.knowledge.relevance import RelevanceCheck
+from rasa_llm.knowledge.retrieval import PassageRetrieval, serve
 from rasa_llm.knowledge_nlg import KnowledgeAnswerNLG
 
 DELIVERY_TEMPLATE = "Standard delivery takes 3-5 business days, Express 1-2 business days."
@@ -23,7 +26,15 @@ DOMAIN = Domain.from_dict(
         }
     }
 )
-SETTINGS = {"backend": "none", "min_retrieval_score": 0.45, "min_relevance": 0.45}
+SETTINGS = {"backend": "none", "min_relevance": 0.45}
+
+
+@pytest.fixture(autouse=True)
+def knowledge_base(index, encoder):
+    """The knowledge base served as a model's KnowledgeRetriever (top_k 3, min_retrieval_score 0.45) serves it."""
+    serve(PassageRetrieval(index, encoder, top_k=3, min_retrieval_score=0.45))
+    yield
+    serve(None)
 
 
 def _nlg(**settings) -> KnowledgeAnswerNLG:
@@ -34,12 +45,9 @@ def _nlg(**settings) -> KnowledgeAnswerNLG:
     return nlg
 
 
-def _user(text: str, intent: str, retrieve) -> UserUttered:
-    passages = retrieve(text)
-    knowledge = {"passages": [{"id": p.id, "title": p.title, "text": p.text, "score": p.score} for p in passages],
-                 "top_score": passages[0].score}
+def _user(text: str, intent: str) -> UserUttered:
     return UserUttered(text, intent={"name": intent, "confidence": 0.9},
-                       parse_data={"intent": {"name": intent, "confidence": 0.9}, "knowledge": knowledge})
+                       parse_data={"intent": {"name": intent, "confidence": 0.9}})
 
 
 def _reply(nlg: KnowledgeAnswerNLG, response: str, *events) -> dict:
@@ -51,78 +59,78 @@ def _sources(message: dict) -> list[str]:
     return [source["id"] for source in message.get("custom", {}).get("sources", [])]
 
 
-def test_an_informational_intent_is_answered_from_the_passage_for_the_message(retrieve) -> None:
+def test_an_informational_intent_is_answered_from_the_passage_for_the_message() -> None:
     nlg = _nlg(informational_intents=["delivery_period"])
-    message = _reply(nlg, "utter_delivery_period", _user("do you deliver on weekends", "delivery_period", retrieve))
+    message = _reply(nlg, "utter_delivery_period", _user("do you deliver on weekends", "delivery_period"))
     assert _sources(message) == ["weekend-holiday-delivery"]
     assert "weekend" in message["text"].lower()
 
 
-def test_an_intent_off_the_list_keeps_its_template(retrieve) -> None:
+def test_an_intent_off_the_list_keeps_its_template() -> None:
     message = _reply(_nlg(informational_intents=["check_payment_methods"]), "utter_delivery_period",
-                     _user("do you deliver on weekends", "delivery_period", retrieve))
+                     _user("do you deliver on weekends", "delivery_period"))
     assert message["text"] == DELIVERY_TEMPLATE and "custom" not in message
 
 
-def test_without_a_relevant_passage_the_template_answers_if_it_is_about_the_question(retrieve, monkeypatch) -> None:
+def test_without_a_relevant_passage_the_template_answers_if_it_is_about_the_question(monkeypatch) -> None:
     nlg = _nlg(informational_intents=["delivery_period"])
-    monkeypatch.setattr(nlg.relevance, "relevant", lambda question, passages: [])
+    monkeypatch.setattr(RelevanceCheck, "relevant", lambda self, question, passages: [])
     message = _reply(nlg, "utter_delivery_period", _user("how many days does express delivery take",
-                                                         "delivery_period", retrieve))
+                                                         "delivery_period"))
     assert message["text"] == DELIVERY_TEMPLATE
 
 
-def test_a_misrouted_question_gets_an_honest_dont_know_not_a_neighbouring_template(retrieve) -> None:
+def test_a_misrouted_question_gets_an_honest_dont_know_not_a_neighbouring_template() -> None:
     # Classified as a delivery question, but it asks something neither the KB nor the template answers.
     nlg = _nlg(informational_intents=["delivery_period"])
     message = _reply(nlg, "utter_delivery_period",
-                     _user("do you sponsor athletes", "delivery_period", retrieve))
+                     _user("do you sponsor athletes", "delivery_period"))
     assert message["text"] == "Sorry, I don't know that one."
     assert message["custom"]["mode"] == "abstained"
     assert message["buttons"][0]["payload"] == "/contact_human_agent"
 
 
-def test_a_form_question_after_the_answer_is_left_alone(retrieve) -> None:
+def test_a_form_question_after_the_answer_is_left_alone() -> None:
     nlg = _nlg(informational_intents=["delivery_period"])
-    asked = _user("do you deliver on weekends", "delivery_period", retrieve)
+    asked = _user("do you deliver on weekends", "delivery_period")
     answered = BotUttered("We do not deliver on weekends.", data={"custom": {"mode": "extractive", "sources": []}})
     assert _reply(nlg, "utter_ask_email", asked, answered)["text"] == "And your email?"
 
 
-def test_a_follow_up_is_answered_in_the_context_of_the_previous_question(retrieve) -> None:
+def test_a_follow_up_is_answered_in_the_context_of_the_previous_question() -> None:
     nlg = _nlg()
-    first = _user("how much does shipping cost", "nlu_fallback", retrieve)
+    first = _user("how much does shipping cost", "nlu_fallback")
     answer = BotUttered("Standard shipping costs $4.95.", data={"custom": {"mode": "extractive"}})
-    message = _reply(nlg, "utter_knowledge_answer", first, answer, _user("and for canada?", "nlu_fallback", retrieve))
+    message = _reply(nlg, "utter_knowledge_answer", first, answer, _user("and for canada?", "nlu_fallback"))
     assert set(_sources(message)) & {"international-shipping", "express-international", "shipping-countries"}
 
 
-def test_a_follow_up_taken_for_out_of_scope_is_still_answered(retrieve) -> None:
+def test_a_follow_up_taken_for_out_of_scope_is_still_answered() -> None:
     nlg = _nlg()
-    first = _user("how long does standard shipping take", "delivery_period", retrieve)
+    first = _user("how long does standard shipping take", "delivery_period")
     answer = BotUttered("Standard shipping takes 3-5 business days.", data={"custom": {"mode": "extractive"}})
-    message = _reply(nlg, "utter_out_of_scope", first, answer, _user("what about express?", "out_of_scope", retrieve))
+    message = _reply(nlg, "utter_out_of_scope", first, answer, _user("what about express?", "out_of_scope"))
     assert _sources(message) and "express" in message["text"].lower()
 
 
-def test_an_off_topic_request_is_still_declined(retrieve) -> None:
-    message = _reply(_nlg(), "utter_out_of_scope", _user("tell me a joke", "out_of_scope", retrieve))
+def test_an_off_topic_request_is_still_declined() -> None:
+    message = _reply(_nlg(), "utter_out_of_scope", _user("tell me a joke", "out_of_scope"))
     assert message["text"] == "Sorry, that's not something I can help with."
 
 
-def test_a_follow_up_taken_for_another_intent_is_answered_after_a_knowledge_answer(retrieve) -> None:
+def test_a_follow_up_taken_for_another_intent_is_answered_after_a_knowledge_answer() -> None:
     nlg = _nlg()
-    first = _user("how much does shipping cost", "delivery_options", retrieve)
+    first = _user("how much does shipping cost", "delivery_options")
     answer = BotUttered("Standard shipping costs $4.95.", data={"custom": {"mode": "extractive"}})
-    message = _reply(nlg, "utter_anything_with_order", first, answer, _user("and for canada?", "inform", retrieve))
+    message = _reply(nlg, "utter_anything_with_order", first, answer, _user("and for canada?", "inform"))
     assert set(_sources(message)) & {"international-shipping", "express-international", "shipping-countries"}
 
 
-def test_the_same_words_after_a_template_keep_the_rule_s_response(retrieve) -> None:
+def test_the_same_words_after_a_template_keep_the_rule_s_response() -> None:
     nlg = _nlg()
-    first = _user("hi", "greet", retrieve)
+    first = _user("hi", "greet")
     greeting = BotUttered("Hi! How can I help?")
-    message = _reply(nlg, "utter_ask_email", first, greeting, _user("and for canada?", "inform", retrieve))
+    message = _reply(nlg, "utter_ask_email", first, greeting, _user("and for canada?", "inform"))
     assert message["text"] == "And your email?"
-    message = _reply(nlg, "utter_out_of_scope", first, greeting, _user("and my car?", "inform", retrieve))
+    message = _reply(nlg, "utter_out_of_scope", first, greeting, _user("and my car?", "inform"))
     assert not _sources(message)

@@ -92,11 +92,11 @@ def test_an_invented_price_falls_back_to_the_best_passage(encoder, retrieve) -> 
     assert answer.citations() == [{"id": "shipping-options", "title": "Shipping options in the US"}]
 
 
-def test_weak_retrieval_abstains_without_asking_the_model(encoder, retrieve) -> None:
+def test_weak_retrieval_abstains_without_asking_the_model(encoder, retrieval) -> None:
     question = "who won the football game last night?"
     generator = ScriptedGenerator("The Eagles won.")
 
-    answer = respond(encoder, generator, question, retrieve(question))
+    answer = respond(encoder, generator, question, retrieval.retrieve(question))
 
     assert (answer.mode, answer.reason, answer.sources) == (ABSTAINED, REASON_WEAK_RETRIEVAL, ())
     assert generator.prompts == []
@@ -153,7 +153,7 @@ def test_generation_can_be_switched_off(encoder, retrieve) -> None:
 
 def test_the_prompt_holds_the_passages_and_the_question(encoder, retrieve) -> None:
     generator = ScriptedGenerator("You can return items within 30 days of delivery.")
-    respond(encoder, generator, RETURN_QUESTION, retrieve(RETURN_QUESTION), context_passages=1)
+    respond(encoder, generator, RETURN_QUESTION, retrieve(RETURN_QUESTION))
 
     last = generator.prompts[0][-1]
     assert last["role"] == "user"

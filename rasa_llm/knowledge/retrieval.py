@@ -1,0 +1,85 @@
+"""Retrieval for knowledge answers: the model's passage index, the encoder that embeds questions for
+it, how many passages to hand over (`top_k`) and which are good enough (`min_retrieval_score`).
+
+`KnowledgeRetriever` (NLU pipeline, config.yml) builds the index at `rasa train` and, when Rasa loads
+the model, makes a `PassageRetrieval` this process's retrieval (`serve`). `KnowledgeAnswerNLG` asks it
+for passages (`current`) only when a reply needs a knowledge answer: retrieving in the NLU pipeline
+cost every message a second encoder pass, although rules and forms answer most messages without one.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from rasa_llm.knowledge.encoder import SentenceEncoder
+from rasa_llm.knowledge.index import KnowledgeIndex, ScoredPassage
+from rasa_llm.knowledge.responder import RetrievedPassage
+from rasa_llm.knowledge.text import content_words
+
+
+class PassageRetrieval:
+    """The passages of the knowledge base that may answer a question, best first."""
+
+    def __init__(self, index: KnowledgeIndex, encoder: SentenceEncoder, top_k: int = 3,
+                 min_retrieval_score: float = 0.5) -> None:
+        if encoder.identity != index.encoder_identity:
+            raise ValueError("The index was built with another encoder; its vectors do not match the queries.")
+        self.index = index
+        self.encoder = encoder
+        self.top_k = top_k
+        self.min_retrieval_score = min_retrieval_score
+
+    def retrieve(self, question: str, previous: str | None = None, asked: str | None = None) -> list[RetrievedPassage]:
+        """At most `top_k` passages scoring at least `min_retrieval_score`.
+
+        A follow-up (`previous`: the question before it; `asked`: the two read together, see
+        relevance.contextual_question) is answered from the passages found for either message,
+        scored against `asked`.
+        """
+        texts = [question] if previous is None else [question, previous]
+        if not any(text.strip() for text in texts):
+            return []
+        vectors = self.encoder.encode(texts)
+        found = [
+            _retrieved(hit)
+            for text, vector in zip(texts, vectors, strict=True)
+            if text.strip()
+            for hit in self.index.search(vector, self.top_k, text)
+        ]
+        if previous is not None:
+            found = self._rescore(asked or f"{previous} {question}", found)
+        return [p for p in found if p.score >= self.min_retrieval_score]
+
+    def _rescore(self, question: str, passages: list[RetrievedPassage]) -> list[RetrievedPassage]:
+        """Passages found for different messages, scored against one question the way the index scores
+        them: cosine similarity plus the share of the question's content words they hold."""
+        unique = list({p.id: p for p in passages}.values())
+        if not unique:
+            return []
+        vectors = self.encoder.encode([question] + [f"{p.title}. {p.text}" for p in unique])
+        cosine = vectors[1:] @ vectors[0]
+        words = content_words(question)
+        rescored = []
+        for passage, similarity in zip(unique, cosine, strict=True):
+            overlap = len(words & content_words(f"{passage.title} {passage.text}")) / len(words) if words else 0.0
+            rescored.append(replace(passage, score=float(similarity) + self.index.lexical_weight * overlap))
+        return sorted(rescored, key=lambda p: -p.score)
+
+
+def _retrieved(hit: ScoredPassage) -> RetrievedPassage:
+    return RetrievedPassage(hit.passage.id, hit.passage.title, hit.passage.text, round(hit.score, 4))
+
+
+_current: PassageRetrieval | None = None
+_lock = threading.Lock()
+
+
+def serve(retrieval: PassageRetrieval | None) -> None:
+    """Make `retrieval` the one knowledge answers use in this process (the model Rasa loaded last)."""
+    global _current
+    with _lock:
+        _current = retrieval
+
+
+def current() -> PassageRetrieval | None:
+    return _current
