@@ -1,22 +1,27 @@
 """Load test: many concurrent conversations through Rasa's REST channel, on loopback.
 
     python benchmarks/load_test.py                      # starts the whole stack in a temp dir
+    python benchmarks/load_test.py --baseline /path/to/older/checkout   # and that build's, same run
     python benchmarks/load_test.py --url http://127.0.0.1:5005 --conversations 50 --turns 20
 
-Two phases, the first being the baseline of the second:
-1. unloaded: N conversations (default 50) of T turns (default 20) at once, every turn one the bot
-   answers without generating (greetings, order lookups with verification, policies, thanks);
+Three phases (`--phases`), each against every build in turn (baseline first), so that both builds
+see the same machine load:
+1. unloaded: N conversations (default 50) of T turns (default 20) at once, closed-loop (next turn
+   right after the reply), every turn one the bot answers without generating (greetings, order
+   lookups with verification, policies, thanks): the throughput the stack sustains;
 2. loaded: the same conversations again while G workers (default 2) keep the generative fallback
-   busy with knowledge questions the whole time.
+   busy with knowledge questions the whole time;
+3. realistic: R conversations (default 100) where the customer thinks 3-8 s (uniform) before each
+   turn, for `--realistic-seconds` (default 180): the latency customers see at a realistic load.
 Each turn is timed from request to reply and typed by the reply itself: a reply carrying the
 fallback's `custom.mode` payload (docs/contracts.md) is a fallback turn, any other a
-non-generative one. Printed per phase: turns, errors, throughput, p50/p95/p99 per turn type; and
-the loaded/unloaded ratio of the non-generative p95 (target: at most 2), the non-generative
-throughput (target: at least 100 turns/s) and the error count (target: 0).
+non-generative one. Printed per build and phase: turns, errors, throughput, p50/p95/p99 per turn
+type, and the CPU time of the Rasa server per turn (a stack this script starts): of all its threads,
+which includes the generations of knowledge answers, and of its event loop thread alone, which is
+Rasa's own work per turn; then the targets and the this-build/baseline ratios.
 
-Every phase is bounded: T turns per conversation and `--phase-timeout` seconds; turns not sent
-when time runs out are reported as not run. Conversations are closed-loop (next turn right after
-the reply), so throughput is what the stack sustains and latency includes queueing.
+Every phase is bounded: T turns per conversation (the realistic phase: its duration) and
+`--phase-timeout` seconds; turns not sent when time runs out are reported as not run.
 """
 from __future__ import annotations
 
@@ -25,18 +30,21 @@ import asyncio
 import itertools
 import json
 import math
+import os
+import random
+import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,9 +92,12 @@ class Turn:
 class PhaseResult:
     name: str
     wall_seconds: float
+    build: str = ""
     turns: list[Turn] = field(default_factory=list)
     not_run: int = 0
     background_other: int = 0  # knowledge questions the bot answered without the fallback
+    rasa_cpu_seconds: float = math.nan  # of the Rasa server's processes during the phase
+    rasa_loop_cpu_seconds: float = math.nan  # of their main (event loop) threads: no generation
 
     def of_kind(self, kind: str) -> list[Turn]:
         return [turn for turn in self.turns if turn.ok and turn.kind == kind]
@@ -107,9 +118,13 @@ class PhaseResult:
         error_kinds = Counter(turn.error for turn in self.errors)
         kinds[FALLBACK]["modes"] = dict(Counter(turn.mode for turn in self.of_kind(FALLBACK)))
         return {
-            "phase": self.name, "wall_s": self.wall_seconds, "turns": len(self.turns),
+            "phase": self.name, "build": self.build, "wall_s": self.wall_seconds, "turns": len(self.turns),
             "not_run": self.not_run, "errors": len(self.errors), "error_kinds": dict(error_kinds),
-            "background_other": self.background_other, **kinds,
+            "background_other": self.background_other,
+            "rasa_cpu_ms_per_turn": self.rasa_cpu_seconds * 1000 / len(self.turns) if self.turns else math.nan,
+            "rasa_loop_cpu_ms_per_turn": (self.rasa_loop_cpu_seconds * 1000 / len(self.turns) if self.turns
+                                          else math.nan),
+            **kinds,
         }
 
 
@@ -174,6 +189,17 @@ async def _conversation(driver: Driver, sender: str, script: list[str], deadline
         result.turns.append(await driver.turn(sender, text))
 
 
+async def _thinking_customer(driver: Driver, sender: str, index: int, think: tuple[float, float],
+                             deadline: float, result: PhaseResult) -> None:
+    """Scenario after scenario, thinking `think` seconds (uniform) before each turn, until `deadline`."""
+    rng = random.Random(index)
+    for text in conversation_script(index, 10_000):
+        await asyncio.sleep(rng.uniform(*think))
+        if time.monotonic() > deadline:
+            return
+        result.turns.append(await driver.turn(sender, text))
+
+
 async def _fallback_worker(driver: Driver, sender: str, stop: asyncio.Event, result: PhaseResult) -> None:
     # Only fallback turns (and errors) are recorded: the non-generative figures of a phase are those
     # of its conversations, comparable between phases.
@@ -185,6 +211,20 @@ async def _fallback_worker(driver: Driver, sender: str, stop: asyncio.Event, res
             result.background_other += 1
         else:
             result.turns.append(turn)
+
+
+async def run_realistic_phase(driver: Driver, conversations: int, seconds: float,
+                              think: tuple[float, float] = (3.0, 8.0)) -> PhaseResult:
+    run_id = uuid.uuid4().hex[:8]
+    result = PhaseResult(name="realistic", wall_seconds=0.0)
+    started = time.perf_counter()
+    deadline = time.monotonic() + seconds
+    await asyncio.gather(*(
+        _thinking_customer(driver, f"load-{run_id}-{index}", index, think, deadline, result)
+        for index in range(conversations)
+    ))
+    result.wall_seconds = time.perf_counter() - started
+    return result
 
 
 async def run_phase(
@@ -217,76 +257,190 @@ def _format_ms(value: float) -> str:
 
 def report(phases: list[PhaseResult], out=sys.stdout) -> dict[str, Any]:
     summaries = [phase.summary() for phase in phases]
-    print(f"{'phase':<10} {'type':<15} {'turns':>6} {'turns/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}", file=out)
+    # Rasa CPU per turn, all turns of the phase: of all its threads, and of its event loop thread
+    # only (Rasa's own work: NLU, policies, tracker store, actions; generations run on other threads).
+    print(f"{'build':<10} {'phase':<10} {'type':<15} {'turns':>6} {'turns/s':>8} {'p50 ms':>7} {'p95 ms':>7} "
+          f"{'p99 ms':>7} {'Rasa CPU ms/turn: all / event loop':>35}", file=out)
     for summary in summaries:
         for kind in (NON_GENERATIVE, FALLBACK):
             figures = summary[kind]
-            print(f"{summary['phase']:<10} {kind:<15} {figures['turns']:>6} {figures['turns_per_s']:>8.1f} "
-                  f"{_format_ms(figures['p50_ms']):>7} {_format_ms(figures['p95_ms']):>7} "
-                  f"{_format_ms(figures['p99_ms']):>7}", file=out)
+            cpu = (f"{_format_ms(summary['rasa_cpu_ms_per_turn'])} / {_format_ms(summary['rasa_loop_cpu_ms_per_turn'])}"
+                   if kind == NON_GENERATIVE else "")
+            print(f"{summary['build']:<10} {summary['phase']:<10} {kind:<15} {figures['turns']:>6} "
+                  f"{figures['turns_per_s']:>8.1f} {_format_ms(figures['p50_ms']):>7} "
+                  f"{_format_ms(figures['p95_ms']):>7} {_format_ms(figures['p99_ms']):>7} {cpu:>35}", file=out)
         kinds = f" {summary['error_kinds']}" if summary["error_kinds"] else ""
         other = (f", knowledge questions answered without the fallback {summary['background_other']}"
                  if summary["background_other"] else "")
         modes = summary[FALLBACK]["modes"]
         other += f", fallback answers by mode {modes}" if modes else ""
-        print(f"{summary['phase']:<10} errors {summary['errors']}{kinds}, not run {summary['not_run']}, "
-              f"wall {summary['wall_s']:.1f} s{other}", file=out)
-    verdict: dict[str, Any] = {"phases": summaries}
-    unloaded = summaries[0][NON_GENERATIVE]
-    verdict["non_generative_turns_per_s"] = unloaded["turns_per_s"]
-    verdict["errors"] = sum(summary["errors"] for summary in summaries)
-    print(f"targets: non-generative throughput {unloaded['turns_per_s']:.1f} turns/s (>= 100); "
-          f"errors {verdict['errors']} (0)", file=out)
-    if len(summaries) > 1:
-        ratio = summaries[1][NON_GENERATIVE]["p95_ms"] / unloaded["p95_ms"]
-        verdict["p95_loaded_over_unloaded"] = ratio
-        print(f"targets: non-generative p95 with fallback generations running / without: {ratio:.2f}x (<= 2); "
-              f"fallback turns while loaded: {summaries[1][FALLBACK]['turns']}", file=out)
+        print(f"{summary['build']:<10} {summary['phase']:<10} errors {summary['errors']}{kinds}, "
+              f"not run {summary['not_run']}, wall {summary['wall_s']:.1f} s{other}", file=out)
+    verdict: dict[str, Any] = {"phases": summaries, "errors": sum(summary["errors"] for summary in summaries)}
+    by_build: dict[str, dict[str, dict[str, Any]]] = {}
+    for summary in summaries:
+        by_build.setdefault(summary["build"], {})[summary["phase"]] = summary
+    for build, phase in by_build.items():
+        if "unloaded" in phase:
+            unloaded = phase["unloaded"]
+            print(f"targets ({build}): unloaded non-generative throughput "
+                  f"{unloaded[NON_GENERATIVE]['turns_per_s']:.1f} turns/s (>= 30), Rasa event-loop CPU "
+                  f"{unloaded['rasa_loop_cpu_ms_per_turn']:.0f} ms per turn (<= 50)", file=out)
+            if "loaded" in phase:
+                ratio = phase["loaded"][NON_GENERATIVE]["p95_ms"] / unloaded[NON_GENERATIVE]["p95_ms"]
+                print(f"targets ({build}): non-generative p95 with fallback generations running / without: "
+                      f"{ratio:.2f}x (<= 2); fallback turns while loaded: {phase['loaded'][FALLBACK]['turns']}",
+                      file=out)
+        if "realistic" in phase:
+            print(f"targets ({build}): realistic non-generative p95 "
+                  f"{phase['realistic'][NON_GENERATIVE]['p95_ms']:.0f} ms (<= 1000)", file=out)
+        errors = sum(summary["errors"] for summary in phase.values())
+        print(f"targets ({build}): errors {errors} (0)", file=out)
+    if "baseline" in by_build and THIS_BUILD in by_build:
+        for name, phase in by_build[THIS_BUILD].items():
+            before = by_build["baseline"].get(name)
+            if before is None:
+                continue
+            ratios = {
+                "turns/s": phase[NON_GENERATIVE]["turns_per_s"] / before[NON_GENERATIVE]["turns_per_s"],
+                "p50": phase[NON_GENERATIVE]["p50_ms"] / before[NON_GENERATIVE]["p50_ms"],
+                "p95": phase[NON_GENERATIVE]["p95_ms"] / before[NON_GENERATIVE]["p95_ms"],
+                "Rasa CPU/turn": phase["rasa_cpu_ms_per_turn"] / before["rasa_cpu_ms_per_turn"],
+                "event-loop CPU/turn": phase["rasa_loop_cpu_ms_per_turn"] / before["rasa_loop_cpu_ms_per_turn"],
+            }
+            verdict.setdefault("this_build_over_baseline", {})[name] = ratios
+            print(f"this build / baseline, {name}: "
+                  + ", ".join(f"{key} {value:.2f}x" for key, value in ratios.items()), file=out)
     return verdict
 
 
-async def run_load_test(rest_url: str, args: argparse.Namespace) -> list[PhaseResult]:
-    connector = aiohttp.TCPConnector(limit=args.conversations + args.fallback_workers)
+THIS_BUILD = "this build"
+
+
+def _rasa_cpu_seconds(pid: int | None) -> tuple[float, float]:
+    """User + system CPU seconds of the Rasa server and its children (Sanic workers) so far: all
+    threads, and their main threads (each process's event loop)."""
+    if pid is None:
+        return math.nan, math.nan
+    root = psutil.Process(pid)
+    total = loop = 0.0
+    for process in (root, *root.children(recursive=True)):
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+            loop += sum(thread.user_time + thread.system_time for thread in process.threads()
+                        if thread.id == process.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return total, loop
+
+
+async def run_load_test(rest_url: str, rasa_pid: int | None, build: str, phase: str,
+                        args: argparse.Namespace) -> PhaseResult:
+    connector = aiohttp.TCPConnector(limit=max(args.conversations + args.fallback_workers, args.realistic_conversations))
     async with aiohttp.ClientSession(connector=connector) as session:
         driver = Driver(session, rest_url, args.request_timeout)
-        phases = [await run_phase("unloaded", driver, args.conversations, args.turns, 0, args.phase_timeout)]
-        if args.fallback_workers:
-            phases.append(await run_phase("loaded", driver, args.conversations, args.turns,
-                                          args.fallback_workers, args.phase_timeout))
-        return phases
+        cpu_before = _rasa_cpu_seconds(rasa_pid)
+        if phase == "realistic":
+            result = await run_realistic_phase(driver, args.realistic_conversations, args.realistic_seconds)
+        else:
+            workers = args.fallback_workers if phase == "loaded" else 0
+            result = await run_phase(phase, driver, args.conversations, args.turns, workers, args.phase_timeout)
+        cpu_after = _rasa_cpu_seconds(rasa_pid)
+        result.rasa_cpu_seconds = cpu_after[0] - cpu_before[0]
+        result.rasa_loop_cpu_seconds = cpu_after[1] - cpu_before[1]
+        result.build = build
+        return result
 
 
-def _own_stack(stack: ExitStack) -> str:
-    from tests.support.stack import running_stack
+# Runs in the build's own folder, with its own code: starts its stack (tests/support/stack.py), says
+# where its REST channel is, and stops the stack when this script closes its stdin.
+_SERVE_STACK = """
+import json, sys, tempfile
+from pathlib import Path
+from tests.support.stack import running_stack
+with tempfile.TemporaryDirectory(prefix="load-test-") as run_dir, running_stack(Path(run_dir)) as running:
+    print("STACK " + json.dumps({"rest_url": running.rest_url, "rasa_port": running.settings.rasa_port}), flush=True)
+    sys.stdin.read()
+"""
 
-    run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="load-test-")))
-    running = stack.enter_context(running_stack(run_dir))
-    return running.rest_url
+
+def _rasa_server_pid(port: int) -> int | None:
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "rasa" in cmdline and "run" in cmdline and str(port) in cmdline:
+            return process.pid
+    return None
+
+
+@contextmanager
+def build_stack(root: Path) -> Iterator[tuple[str, int | None]]:
+    """The REST URL and Rasa server pid of `root`'s whole stack, started on free ports."""
+    process = subprocess.Popen([sys.executable, "-c", _SERVE_STACK], cwd=root, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        for line in process.stdout:
+            if line.startswith("STACK "):
+                started = json.loads(line.removeprefix("STACK "))
+                break
+            print(f"{root.name}: {line}", end="", file=sys.stderr)
+        else:
+            raise SystemExit(f"the stack of {root} did not start (exit status {process.wait()})")
+        yield started["rest_url"], _rasa_server_pid(started["rasa_port"])
+    finally:
+        process.stdin.close()
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="Rasa server of a running stack (default: start one in a temp dir)")
+    parser.add_argument("--baseline", type=Path,
+                        help="checkout of an older build (with its trained model) to measure in the same run")
+    parser.add_argument("--phases", default="unloaded,loaded,realistic",
+                        help="comma-separated, of unloaded, loaded, realistic")
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--turns", type=int, default=20, help="turns per conversation")
     parser.add_argument("--fallback-workers", type=int, default=2,
-                        help="concurrent knowledge-question senders in the loaded phase (0: skip it)")
+                        help="concurrent knowledge-question senders in the loaded phase")
+    parser.add_argument("--realistic-conversations", type=int, default=100)
+    parser.add_argument("--realistic-seconds", type=float, default=180.0)
     parser.add_argument("--phase-timeout", type=float, default=300.0, help="seconds per phase at most")
     parser.add_argument("--request-timeout", type=float, default=60.0)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    if args.conversations < 1 or args.turns < 1 or args.fallback_workers < 0:
-        parser.error("--conversations and --turns must be at least 1, --fallback-workers at least 0")
+    args.phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
+    if not set(args.phases) <= {"unloaded", "loaded", "realistic"} or not args.phases:
+        parser.error("--phases: a comma-separated list of unloaded, loaded, realistic")
+    if args.conversations < 1 or args.turns < 1 or args.fallback_workers < 1 or args.realistic_conversations < 1:
+        parser.error("--conversations, --turns, --fallback-workers and --realistic-conversations must be at least 1")
+    if args.url and args.baseline:
+        parser.error("--baseline starts both builds' stacks itself; it cannot be combined with --url")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    builds = {"baseline": args.baseline.resolve()} if args.baseline else {}
+    builds[THIS_BUILD] = ROOT
+    phases: list[PhaseResult] = []
     with ExitStack() as stack:
-        rest_url = f"{args.url.rstrip('/')}/webhooks/rest/webhook" if args.url else _own_stack(stack)
-        print(f"load test: {args.conversations} conversations x {args.turns} turns against {rest_url}, "
-              f"{args.fallback_workers} fallback workers in the loaded phase", flush=True)
-        phases = asyncio.run(run_load_test(rest_url, args))
+        if args.url:
+            stacks = {THIS_BUILD: (f"{args.url.rstrip('/')}/webhooks/rest/webhook", None)}
+        else:
+            stacks = {name: stack.enter_context(build_stack(root)) for name, root in builds.items()}
+        for name, (rest_url, _) in stacks.items():
+            print(f"load test: {name} at {rest_url}", flush=True)
+        print(f"phases {', '.join(args.phases)}: {args.conversations} conversations x {args.turns} turns, "
+              f"{args.fallback_workers} fallback workers when loaded; {args.realistic_conversations} "
+              f"conversations thinking 3-8 s for {args.realistic_seconds:.0f} s when realistic", flush=True)
+        for phase in args.phases:
+            for name, (rest_url, rasa_pid) in stacks.items():
+                phases.append(asyncio.run(run_load_test(rest_url, rasa_pid, name, phase, args)))
+                print(f"done: {name} {phase}", flush=True)
     verdict = report(phases)
     if args.json:
         args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, **verdict}, indent=2))

@@ -172,7 +172,7 @@ def webchat_server(settings: StackSettings, root: Path = ROOT) -> ManagedProcess
 
 
 def start_in(stack: ExitStack, process: ManagedProcess, timeout: float = 300.0) -> ManagedProcess:
-    """Start `process` and have `stack` stop it; Rasa loading TensorFlow policies needs minutes."""
+    """Start `process` and have `stack` stop it; Rasa's start takes 10-30 s, minutes on a busy machine."""
     print(f"stack: starting {process.name} (log: {process.log_path})", flush=True)
     process.start(timeout)
     stack.callback(process.stop)

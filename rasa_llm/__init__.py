@@ -2,7 +2,8 @@
 
 Designers reference the components by short paths in `config.yml` / `endpoints.yml`
 (`rasa_llm.TransformerIntentClassifier`, `rasa_llm.KnowledgeRetriever`, `rasa_llm.KnowledgeAnswerNLG`,
-`rasa_llm.SlashCommandGuard`, `rasa_llm.OtherLanguageDetector`, `rasa_llm.ActionFailurePolicy`).
+`rasa_llm.SlashCommandGuard`, `rasa_llm.OtherLanguageDetector`, `rasa_llm.ActionFailurePolicy`,
+`rasa_llm.ActionResponseCheck`).
 They are imported lazily: `import rasa_llm` stays cheap, and torch is only loaded by the component
 that needs it.
 """
@@ -21,6 +22,7 @@ _COMPONENTS = {
     "TextSanitizer": "rasa_llm.text_sanitizer",
     "OtherLanguageDetector": "rasa_llm.other_language_detector",
     "ActionFailurePolicy": "rasa_llm.action_failure_policy",
+    "ActionResponseCheck": "rasa_llm.action_response_check",
 }
 
 __all__ = list(_COMPONENTS)

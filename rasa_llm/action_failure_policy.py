@@ -14,9 +14,6 @@ was once the action server is back.
 
 Use it only where every custom action returns at least one event (this bot's do): an action that
 returns nothing on purpose would be taken for a failure.
-
-Loading the policy also makes Rasa check action-server responses with a schema validator built once
-(`rasa_llm.action_response_check`): the same check, 35 times cheaper per custom action.
 """
 from __future__ import annotations
 
@@ -35,8 +32,6 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
-from rasa_llm import action_response_check
-
 logger = logging.getLogger(__name__)
 
 FAILURE_RESPONSE = "failure_response"
@@ -45,10 +40,6 @@ FAILURE_RESPONSE = "failure_response"
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class ActionFailurePolicy(Policy):
     """Predicts an apology after a custom action that left no trace, then listens."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        action_response_check.install()
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:

@@ -6,7 +6,19 @@ meta-schema and then builds a new validator: 35 ms per action on a busy 2-core m
 for a validator kept between calls, and a turn of the reference bot runs two to four custom actions
 (`action_validate_slot_mappings` on every message). The schema is a constant, so this keeps one
 validator. Responses are judged by the same schema, and a bad one raises the same error with Rasa's
-message. `install()` is idempotent; `ActionFailurePolicy` calls it when Rasa loads the policy.
+message.
+
+Rasa 3.6 has no extension point for how a remote action's response is checked (`RemoteAction` is
+built directly for every custom action; its plugin hooks are only read from Rasa Pro), so the check
+is swapped process-wide by `install()`. The step is its own pipeline entry, so that a bot keeps it or
+drops it on purpose, whatever else it configures:
+
+    pipeline:
+      ...
+      - name: rasa_llm.ActionResponseCheck   # last: it changes no message
+
+Rasa builds the component when it loads the model (`rasa run`, `rasa shell`, `rasa test`), which
+installs the check; its `process` leaves messages as they are.
 """
 from __future__ import annotations
 
@@ -16,7 +28,12 @@ from typing import Any
 from jsonschema import validators
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.nlu.training_data.message import Message
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,3 +59,24 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 def install() -> None:
     """Make every RemoteAction of this process use the validator kept between calls."""
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+
+
+# A non-trainable intent classifier, like TextSanitizer: that type costs no training node and is
+# built with the model; listed last, it cannot change what the other components read.
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ActionResponseCheck(GraphComponent):
+    """Installs the kept validator when Rasa loads the model; passes messages through unchanged."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ActionResponseCheck:
+        install()
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        return messages

@@ -36,15 +36,47 @@ def test_invalid_responses_raise_rasas_error_as_with_jsonschema_validate(respons
     assert got.value.message.startswith(expected.value.message)
 
 
-def test_loading_the_failure_policy_installs_it(monkeypatch, tmp_path):
+def _create(component_class, tmp_path):
     from rasa.engine.graph import ExecutionContext
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
 
+    return component_class.create(component_class.get_default_config(), LocalModelStorage(tmp_path),
+                                  Resource("component"), ExecutionContext(graph_schema=None, model_id="t"))
+
+
+@pytest.fixture
+def rasas_own_check(monkeypatch):
+    # Another test may have installed the kept check already: start from one that is not it.
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", lambda self, result: True)
+
+
+def test_rasa_building_the_component_installs_the_check(rasas_own_check, tmp_path):
+    from rasa.shared.nlu.training_data.message import Message
+
+    component = _create(action_response_check.ActionResponseCheck, tmp_path)
+
+    assert RemoteAction._validate_action_result is action_response_check.validate_action_result
+    message = Message.build("where is my order")
+    assert component.process([message]) == [message]
+
+
+def test_the_failure_policy_leaves_the_check_alone(rasas_own_check, tmp_path):
     from rasa_llm.action_failure_policy import ActionFailurePolicy
 
-    # Another test may have loaded the policy already: start from a check that is not the kept one.
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", lambda self, result: True)
-    ActionFailurePolicy.create(ActionFailurePolicy.get_default_config(), LocalModelStorage(tmp_path),
-                               Resource("failure_policy"), ExecutionContext(graph_schema=None, model_id="t"))
-    assert RemoteAction._validate_action_result is action_response_check.validate_action_result
+    _create(ActionFailurePolicy, tmp_path)
+
+    assert RemoteAction._validate_action_result is not action_response_check.validate_action_result
+
+
+def test_the_reference_bot_builds_the_component_with_its_model():
+    from pathlib import Path
+
+    from rasa.engine.recipes.recipe import Recipe
+    from rasa.shared.utils.io import read_yaml_file
+
+    config = read_yaml_file(Path(__file__).resolve().parents[2] / "config.yml")
+    graph = Recipe.recipe_for_name(config["recipe"]).graph_config_for_recipe(config, {})
+    uses = {node.uses for node in graph.predict_schema.nodes.values()}
+
+    assert action_response_check.ActionResponseCheck in uses
