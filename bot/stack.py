@@ -11,7 +11,6 @@ need it, so no secret ever sits in the repository.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import secrets
 import subprocess
@@ -26,6 +25,7 @@ import yaml
 
 from bot.channels.credentials import write_run_credentials
 from bot.processes import ManagedProcess
+from rasa_llm.shared.hashing import hash_files
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -55,11 +55,7 @@ def _training_files(root: Path) -> Iterator[Path]:
 
 def training_fingerprint(root: Path = ROOT) -> str:
     """Hash of everything `rasa train` reads, to skip training when the model is current."""
-    digest = hashlib.sha256()
-    for path in _training_files(root):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return hash_files(_training_files(root), name=lambda path: str(path.relative_to(root)))
 
 
 def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool = False) -> Path:

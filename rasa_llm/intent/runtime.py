@@ -7,11 +7,13 @@ the original model folder at load time, which keeps `rasa run` start-up short.
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from rasa_llm.shared.encoder import export_onnx as export_module
+from rasa_llm.shared.encoder import onnx_session
 
 if TYPE_CHECKING:
     from rasa_llm.intent.model import IntentSentimentModel
@@ -106,17 +108,9 @@ class OnnxRuntime:
     """An ONNX export of the model run by ONNX Runtime on the CPU, with its own thread pool."""
 
     def __init__(self, model_bytes: bytes, name: str, num_threads: int) -> None:
-        import onnxruntime
-
         self.name = name
         self._model_bytes = model_bytes
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = num_threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = onnxruntime.InferenceSession(
-            model_bytes, options, providers=["CPUExecutionProvider"]
-        )
+        self._session = onnx_session(model_bytes, num_threads)
 
     @classmethod
     def from_model(
@@ -146,34 +140,25 @@ class OnnxRuntime:
 
 
 def export_onnx(model: IntentSentimentModel, path: Path) -> None:
-    """Export with dynamic batch and sequence axes (TorchScript exporter: no onnxscript needed)."""
+    """Export with dynamic batch and sequence axes; the logits are per message."""
     import torch
 
     example_ids = torch.tensor([[101, 2023, 2003, 102], [101, 7592, 102, 0]], dtype=torch.long)
     example_mask = (example_ids != 0).long()
-    dynamic = {"batch": 0, "sequence": 1}
-    model.eval()
-    # The tracer flags transformers' attention-mask constant (1.0 - mask), which holds for every
-    # shape; torch >= 2.9 warns that this exporter is the legacy one, which is the one wanted here
-    # (the dynamo exporter needs onnxscript).
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        warnings.filterwarnings("ignore", "You are using the legacy TorchScript", DeprecationWarning)
-        torch.onnx.export(
-            model,
-            (example_ids, example_mask),
-            str(path),
-            input_names=list(_INPUT_NAMES),
-            output_names=list(_OUTPUT_NAMES),
-            dynamic_axes={
-                "input_ids": {v: k for k, v in dynamic.items()},
-                "attention_mask": {v: k for k, v in dynamic.items()},
-                "intent_logits": {0: "batch"},
-                "sentiment_logits": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+    tokens = {0: "batch", 1: "sequence"}
+    export_module(
+        model,
+        (example_ids, example_mask),
+        path,
+        input_names=_INPUT_NAMES,
+        output_names=_OUTPUT_NAMES,
+        dynamic_axes={
+            "input_ids": tokens,
+            "attention_mask": tokens,
+            "intent_logits": {0: "batch"},
+            "sentiment_logits": {0: "batch"},
+        },
+    )
 
 
 def quantize_onnx(source: Path, target: Path) -> None:

@@ -7,7 +7,6 @@ each embedded text stays inside the encoder's window; every part keeps its passa
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from rasa_llm.knowledge.text import normalize_whitespace, split_sentences
+from rasa_llm.shared.hashing import hash_files
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -83,16 +83,11 @@ def knowledge_files(path: Path) -> list[Path]:
 
 def fingerprint_knowledge_base(path: Path) -> str:
     """A hash of the indexed files' names and contents: changes exactly when the index must."""
-    digest = hashlib.sha256()
     try:
         files = knowledge_files(path)
     except KnowledgeBaseError:
         return f"missing:{path}"
-    for file in files:
-        name = file.name if path.is_file() else file.relative_to(path).as_posix()
-        digest.update(name.encode("utf-8") + b"\0")
-        digest.update(file.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return hash_files(files, name=lambda file: file.name if path.is_file() else file.relative_to(path).as_posix())
 
 
 def parse_markdown(text: str, source: str) -> list[Passage]:
