@@ -213,9 +213,10 @@ def compare_runtimes(train_file: Path, messages: list[TestMessage], seed: int, w
 
     from rasa_llm import TransformerIntentClassifier
     from rasa_llm.intent.classifier import IntentSentimentClassifier
+    from rasa_llm.intent.config import RUNTIMES, TrainingConfig, resolve_num_threads
     from rasa_llm.intent.data import Example, sentiment_from_metadata
-    from rasa_llm.intent.runtime import RUNTIMES, build_runtime, resolve_num_threads
-    from rasa_llm.intent.training import TrainingConfig, fit_classifier
+    from rasa_llm.intent.runtime import build_runtime
+    from rasa_llm.intent.training import fit_classifier
     from rasa_llm.packaged_models import default_encoder_path
 
     examples = [

@@ -121,9 +121,9 @@ def run_worker(code: Path, nlu: Path, exclude: list[str], texts: list[str], seed
 
 def worker(job_file: Path, out_file: Path) -> None:
     """Runs in the subprocess: whichever `rasa_llm` is first on PYTHONPATH is the one measured."""
+    from rasa_llm.intent.config import TrainingConfig, resolve_num_threads
     from rasa_llm.intent.data import Example, sentiment_from_metadata
-    from rasa_llm.intent.runtime import resolve_num_threads
-    from rasa_llm.intent.training import TrainingConfig, fit_classifier
+    from rasa_llm.intent.training import fit_classifier
     from rasa_llm.packaged_models import default_encoder_path
 
     job = json.loads(job_file.read_text())

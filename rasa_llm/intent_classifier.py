@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers import LABEL_RANKING_LENGTH
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import ENTITY_ATTRIBUTE_CONFIDENCE_TYPE
 from rasa.nlu.model import InvalidModelError
@@ -42,34 +41,15 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_llm.intent.classifier import IntentSentimentClassifier, Prediction
+from rasa_llm.intent.config import check_component_config, component_defaults
 from rasa_llm.intent.data import Example, TrainingDataError, sentiment_from_metadata
 from rasa_llm.intent.fingerprint import folder_fingerprint, training_code_fingerprint
-from rasa_llm.intent.runtime import RUNTIMES, resolve_num_threads
 from rasa_llm.packaged_models import ModelNotFoundError, default_encoder_path, resolve_model_path
-
-if TYPE_CHECKING:
-    from rasa_llm.intent.training import TrainingConfig
 
 logger = logging.getLogger(__name__)
 
 SENTIMENT = "sentiment"
 NEGATIVE = "negative"
-
-# Config keys handed to the training loop unchanged (see `get_default_config` for their meaning).
-_TRAINING_KEYS = (
-    "epochs",
-    "batch_size",
-    "learning_rate",
-    "head_learning_rate",
-    "max_length",
-    "random_seed",
-    "validation_fraction",
-    "early_stopping_patience",
-    "sentiment",
-    "sentiment_loss_weight",
-    "runtime",
-)
-
 
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
@@ -89,39 +69,8 @@ class TransformerIntentClassifier(IntentClassifier, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """The component's default config (see parent class for full docstring)."""
-        return {
-            # Local Hugging Face encoder folder; None = the packaged all-MiniLM-L6-v2.
-            "model": None,
-            # Upper bound on passes over the training data (early stopping usually ends sooner).
-            "epochs": 6,
-            "batch_size": 32,
-            # AdamW step size for the pretrained encoder, and for the freshly initialised heads.
-            "learning_rate": 1e-4,
-            "head_learning_rate": 2e-3,
-            # Tokens per message; longer messages are truncated (customer messages rarely need more).
-            "max_length": 64,
-            "random_seed": 42,
-            # Share of each intent's examples held out for early stopping and calibration.
-            "validation_fraction": 0.15,
-            # Epochs without a better validation loss before training stops; 0 trains all epochs.
-            "early_stopping_patience": 2,
-            # Train and predict sentiment from `metadata: {sentiment: ...}` labels in the NLU data.
-            "sentiment": True,
-            # Weight of the sentiment loss beside the intent loss.
-            "sentiment_loss_weight": 0.5,
-            # A negative sentiment at least this confident also becomes a `sentiment` entity.
-            "negative_sentiment_threshold": 0.6,
-            # Intents listed in `intent_ranking`; 0 lists all.
-            "intent_ranking_length": LABEL_RANKING_LENGTH,
-            # "onnx-int8" (fastest), "onnx", "torch-int8" or "torch".
-            "runtime": "onnx-int8",
-            # CPU threads for fine-tuning; None = $RASA_LLM_NUM_THREADS, else min(4, CPU count).
-            "num_threads": None,
-            # ONNX Runtime threads per parse: one short message gains nothing from more, and a
-            # single thread keeps its latency steady on a server busy with other work.
-            "inference_threads": 1,
-        }
+        """The component's default config; each option is explained in `rasa_llm.intent.config`."""
+        return component_defaults()
 
     def __init__(
         self,
@@ -137,7 +86,10 @@ class TransformerIntentClassifier(IntentClassifier, GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self._classifier = classifier
-        _validate_config(self.config, self.get_default_config())
+        try:
+            self._training_config = check_component_config(self.config)
+        except ValueError as error:
+            raise InvalidConfigException(f"TransformerIntentClassifier: {error}") from error
 
     @classmethod
     def create(
@@ -149,9 +101,8 @@ class TransformerIntentClassifier(IntentClassifier, GraphComponent):
     ) -> TransformerIntentClassifier:
         """Creates a new untrained component (see parent class for full docstring)."""
         component = cls(config, execution_context.node_name, model_storage, resource)
-        # Fail on a bad model path or hyper-parameter now, not after the featurizers have run.
+        # Fail on a bad model path now, not after the featurizers have run.
         _encoder_folder(component.config)
-        _training_config(component.config)
         return component
 
     @classmethod
@@ -164,7 +115,7 @@ class TransformerIntentClassifier(IntentClassifier, GraphComponent):
         """Fine-tune on the NLU examples, calibrate, and persist into the model storage."""
         from rasa_llm.intent.training import fit_classifier
 
-        training_config = _training_config(self.config)
+        training_config = self._training_config
         try:
             self._classifier, report = fit_classifier(
                 _examples(training_data), _encoder_folder(self.config), training_config
@@ -288,51 +239,6 @@ def _encoder_folder(config: dict[str, Any]) -> Path:
             "`save_pretrained`, holding config.json, the weights and the tokenizer."
         )
     return folder
-
-
-def _training_config(config: dict[str, Any]) -> TrainingConfig:
-    from rasa_llm.intent.training import TrainingConfig
-
-    try:
-        return TrainingConfig(
-            **{key: config[key] for key in _TRAINING_KEYS},
-            num_threads=resolve_num_threads(config["num_threads"]),
-        )
-    except (TypeError, ValueError) as error:
-        raise InvalidConfigException(f"TransformerIntentClassifier: {error}") from error
-
-
-def _validate_config(config: dict[str, Any], defaults: dict[str, Any]) -> None:
-    # `rasa train --finetune` adds this key to every component that has `epochs`.
-    unknown = sorted(set(config) - set(defaults) - {"finetuning_epoch_fraction"})
-    if unknown:
-        raise InvalidConfigException(
-            f"TransformerIntentClassifier: unknown option(s) {', '.join(map(repr, unknown))}; "
-            f"the options are {', '.join(defaults)}."
-        )
-    if config["runtime"] not in RUNTIMES:
-        raise InvalidConfigException(
-            f"TransformerIntentClassifier: unknown runtime {config['runtime']!r}; choose one of "
-            f"{', '.join(RUNTIMES)}."
-        )
-    threshold = config["negative_sentiment_threshold"]
-    if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
-        raise InvalidConfigException(
-            "TransformerIntentClassifier: negative_sentiment_threshold must be a number between "
-            f"0 and 1, got {threshold!r}."
-        )
-    threads = config["inference_threads"]
-    if not isinstance(threads, int) or threads < 1:
-        raise InvalidConfigException(
-            f"TransformerIntentClassifier: inference_threads must be a positive integer, got "
-            f"{threads!r}."
-        )
-    ranking_length = config["intent_ranking_length"]
-    if not isinstance(ranking_length, int) or ranking_length < 0:
-        raise InvalidConfigException(
-            "TransformerIntentClassifier: intent_ranking_length must be 0 (all) or a positive "
-            f"integer, got {ranking_length!r}."
-        )
 
 
 def _examples(training_data: TrainingData) -> list[Example]:

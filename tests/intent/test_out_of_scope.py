@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
+from rasa_llm.intent.config import TrainingConfig
 from rasa_llm.intent.data import Example
-from rasa_llm.intent.training import TrainingConfig, fit_classifier
+from rasa_llm.intent.training import fit_classifier
 from rasa_llm.packaged_models import default_encoder_path
 from tests.intent.tiny_data import FAST_CONFIG, tiny_examples
 
