@@ -273,12 +273,6 @@ def invoice(order: Mapping[str, Any], masked_email: str) -> str:
     )
 
 
-def mask_email(address: str) -> str:
-    """j***@example.com: enough for the customer to recognise, not enough to leak."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "your email address"
-
-
 def not_on_order(kinds: Sequence[str], order_id: str) -> str:
     """"There's no tent on ORD-10003." for what the customer named that the order does not have."""
     named = " or ".join(kinds)

@@ -43,6 +43,7 @@ from actions.common import (
 )
 from actions.forms import CANCEL_REASON_NOT_GIVEN
 from actions.shop_client import NotAllowed, NotFound, ReturnLine, ShopClient, Unavailable
+from rasa_llm.privacy import shorten_emails
 
 
 class VerifiedOrderAction(Action, ABC):
@@ -233,7 +234,7 @@ class ActionResendInvoice(VerifiedOrderAction):
 
     async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
         order = await ShopClient.from_env().lookup_order(order_id, email)
-        text = messages.invoice(order, messages.mask_email(email))
+        text = messages.invoice(order, shorten_emails(email))
         if order.get("status") == "processing":
             dispatcher.utter_message(text=text)
             return []

@@ -35,14 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-for variable, value in {"USE_TF": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                        "RASA_TELEMETRY_ENABLED": "false", "OMP_WAIT_POLICY": "PASSIVE"}.items():
-    os.environ.setdefault(variable, value)
-
-import yaml  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bot import environment  # noqa: E402
+
+environment.apply()
+
+import yaml  # noqa: E402
 
 from rasa_llm.knowledge.config import KnowledgeAnswerConfig  # noqa: E402
 from rasa_llm.knowledge.index import KnowledgeIndex  # noqa: E402

@@ -26,14 +26,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-for _key, _value in {
-    "RASA_TELEMETRY_ENABLED": "false",
-    "USE_TF": "0",
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-}.items():
-    os.environ.setdefault(_key, _value)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot import environment  # noqa: E402
+
+environment.apply()
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402

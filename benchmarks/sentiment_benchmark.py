@@ -37,17 +37,14 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.environment import PROJECT_ENV  # noqa: E402
+
 HELD_OUT = ROOT / "benchmarks" / "data" / "sentiment_heldout.yml"
 OWN_DATA = ROOT / "data" / "nlu" / "sentiment_registers.yml"
 LABELS = ("negative", "neutral", "positive")
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8)
-ENVIRONMENT = {
-    "RASA_TELEMETRY_ENABLED": "false",
-    "USE_TF": "0",
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-}
 KEPT_OUT_EVERY = 5
 
 
@@ -109,7 +106,7 @@ def run_worker(code: Path, nlu: Path, exclude: list[str], texts: list[str], seed
     job = work / "job.json"
     out = work / "predictions.json"
     job.write_text(json.dumps({"nlu": str(nlu), "exclude": exclude, "texts": texts, "seed": seed}))
-    environment = {**os.environ, **ENVIRONMENT, "PYTHONPATH": str(code)}
+    environment = {**os.environ, **PROJECT_ENV, "PYTHONPATH": str(code)}
     subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--worker", str(job), str(out)],
         check=True,
@@ -121,10 +118,16 @@ def run_worker(code: Path, nlu: Path, exclude: list[str], texts: list[str], seed
 
 def worker(job_file: Path, out_file: Path) -> None:
     """Runs in the subprocess: whichever `rasa_llm` is first on PYTHONPATH is the one measured."""
-    from rasa_llm.intent.config import TrainingConfig, resolve_num_threads
     from rasa_llm.intent.data import Example, sentiment_from_metadata
     from rasa_llm.intent.training import fit_classifier
-    from rasa_llm.packaged_models import default_encoder_path
+
+    try:  # the layout since the code was tidied
+        from rasa_llm.intent.config import TrainingConfig, resolve_num_threads
+        from rasa_llm.shared.models import default_encoder_path
+    except ImportError:  # the code measured as "before" (a04efe6)
+        from rasa_llm.intent.runtime import resolve_num_threads
+        from rasa_llm.intent.training import TrainingConfig
+        from rasa_llm.packaged_models import default_encoder_path
 
     job = json.loads(job_file.read_text())
     exclude = {text.strip().lower() for text in job["exclude"]}
@@ -214,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the raw predictions to this JSON file")
     parser.add_argument("--worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    os.environ.update(ENVIRONMENT)
+    os.environ.update(PROJECT_ENV)
     if args.worker:
         worker(*args.worker)
         return 0

@@ -24,20 +24,13 @@ from pathlib import Path
 import yaml
 
 from bot.channels.credentials import write_run_credentials
+from bot.environment import PROJECT_ENV
 from bot.processes import ManagedProcess
 from rasa_llm.shared.hashing import hash_files
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-QUIET_ENV = {
-    "RASA_TELEMETRY_ENABLED": "false",  # no crash reports or usage data leave the machine
-    "USE_TF": "0",  # transformers must not import TensorFlow (Rasa's) as its backend
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-    "OMP_WAIT_POLICY": "PASSIVE",  # spinning OpenMP threads slow generation 10x on a busy 2-core box
-    "PYTHONUNBUFFERED": "1",
-}
+QUIET_ENV = {**PROJECT_ENV, "PYTHONUNBUFFERED": "1"}
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
 MODEL_NAME = "larkspur"
 # Masks emails, phone and card numbers, addresses and secrets in every log line (docs/privacy.md).

@@ -1,10 +1,9 @@
 """rasa-llm: Rasa 3.6 components that fine-tune a transformer classifier and answer from a knowledge base.
 
 Designers reference the components by short paths in `config.yml` / `endpoints.yml`
-(`rasa_llm.TransformerIntentClassifier`, `rasa_llm.KnowledgeRetriever`, `rasa_llm.KnowledgeAnswerNLG`,
-`rasa_llm.SlashCommandGuard`, `rasa_llm.OtherLanguageDetector`, `rasa_llm.ActionFailurePolicy`).
-They are imported lazily: `import rasa_llm` stays cheap, and torch is only loaded by the component
-that needs it.
+(`rasa_llm.TransformerIntentClassifier`, ...): `_COMPONENTS` below is the list, and
+`python -m rasa_llm` prints it. They are imported lazily: `import rasa_llm` stays cheap, and torch is
+only loaded by the component that needs it.
 """
 from __future__ import annotations
 

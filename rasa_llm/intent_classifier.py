@@ -201,8 +201,10 @@ class TransformerIntentClassifier(IntentClassifier, GraphComponent):
                 classifier = _load_classifier(Path(model_dir), merged)
         except ValueError:
             logger.warning(
-                f"{cls.__name__}: no trained model in resource '{resource.name}'; it will "
-                f"predict no intent until the model is trained."
+                "%s: no trained model in resource '%s'; it will predict no intent until the model "
+                "is trained.",
+                cls.__name__,
+                resource.name,
             )
             classifier = None
         return cls(config, execution_context.node_name, model_storage, resource, classifier)

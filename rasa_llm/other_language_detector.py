@@ -103,7 +103,7 @@ class OtherLanguageDetector(GraphComponent):
         self._detector = LanguageDetector.from_texts(vocabulary_texts(training_data), **self._settings())
         with self._model_storage.write_to(self._resource) as folder:
             (folder / VOCABULARY_FILE).write_text(json.dumps(sorted(self._detector.vocabulary)), encoding="utf-8")
-        logger.info(f"{len(self._detector.vocabulary)} English words known to the language detector.")
+        logger.info("%s English words known to the language detector.", len(self._detector.vocabulary))
         return self._resource
 
     @classmethod

@@ -1,7 +1,8 @@
 """Mask personal data (emails, phone numbers, card numbers, street addresses) in free text.
 
-Used where text leaves the conversation's own store: log records (see `bot/logging_config.py`) and
-prompts sent to a remote LLM endpoint by the generative fallback; with `order_numbers=True` also the
+Used where text leaves the conversation's own store: log records (the filter in
+`rasa_llm/log_redaction.py`, installed by `bot/logging.yml`) and prompts sent to a remote LLM
+endpoint by the generative fallback; with `order_numbers=True` also the
 conversation-insights report (`rasa_llm.insights`), whose readers need no customer's order. Masking
 is pattern-based and errs on the side of masking: a mistyped card number is still a card number, so
 any run of 13-19 digits is masked, Luhn-valid or not. Shop identifiers (`ORD-10003`, `RET-20001`,
@@ -24,8 +25,11 @@ _NUMBER_START = r"(?<![\w.+])"
 _NUMBER_END = r"(?![\w]|[.,]\d)"
 
 # The local part is bounded (64 characters, RFC 5321's limit) so that a 100,000-character word
-# costs linear time, not quadratic.
-_EMAIL_RE = re.compile(r"[\w.+%-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b")
+# costs linear time, not quadratic. `%40` too: an address in a query string reaches an access log
+# URL-encoded. Groups: the first character, the "@", the domain (for `shorten_emails`).
+_EMAIL_RE = re.compile(
+    r"([\w.+%-])[\w.+%-]{0,63}(@|%40)([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24})\b"
+)
 
 # 13-19 digits, optionally grouped by single spaces or dashes (4-4-4-4, 4-6-5 Amex, ...).
 _CARD_RE = re.compile(_NUMBER_START + r"\d(?:[ -]?\d){12,18}" + _NUMBER_END)
@@ -64,6 +68,15 @@ _ADDRESS_RES = (
 
 # "ORD-10003", "ord 10003", "order #10003", "order number 10003": how customers type order numbers.
 _ORDER_RE = re.compile(r"\b(?:ORD|order(?:\s+(?:number|no\.?|id))?)\s*[-#:]?\s*\d{3,10}\b", re.IGNORECASE)
+
+
+def shorten_emails(text: str) -> str:
+    """`maria.garcia@example.com` -> `m***@example.com`, for every address in `text`.
+
+    Enough for a customer to recognise their address, or for an operator to tell two apart in a log,
+    not enough to write to it.
+    """
+    return _EMAIL_RE.sub(r"\1***\2\3", text)
 
 
 def _mask_phone(match: re.Match[str]) -> str:

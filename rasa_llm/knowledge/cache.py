@@ -42,7 +42,7 @@ def cached_folder(root: Path, key: str, build: Callable[[Path], None]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
     try:
-        logger.info(f"Building cached model files in '{target}' (once per machine).")
+        logger.info("Building cached model files in '%s' (once per machine).", target)
         build(staging)
         try:
             staging.rename(target)

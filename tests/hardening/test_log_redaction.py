@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.environment import PROJECT_ENV
 from rasa_llm.log_redaction import RedactingFilter, mask_secrets, secret_values_from_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,8 +86,7 @@ def test_a_record_whose_arguments_do_not_fit_is_still_written(captured_logger):
 def _log_in_subprocess(code: str) -> str:
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={"SHOP_API_KEY": SECRET_VALUE, "RASA_TELEMETRY_ENABLED": "false", "USE_TF": "0",
-             "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+        env={**PROJECT_ENV, "SHOP_API_KEY": SECRET_VALUE, "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
     return result.stderr

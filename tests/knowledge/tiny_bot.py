@@ -14,19 +14,13 @@ from typing import Any
 
 import yaml
 
+from bot.environment import PROJECT_ENV
 from bot.processes import ManagedProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_TEMPLATE = Path(__file__).resolve().parent / "bot"
 KNOWLEDGE = ROOT / "data" / "knowledge"
-ENV = {
-    "RASA_TELEMETRY_ENABLED": "false",
-    "USE_TF": "0",
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "OMP_WAIT_POLICY": "PASSIVE",
-    "PYTHONPATH": str(ROOT),
-}
+ENV = {**PROJECT_ENV, "PYTHONPATH": str(ROOT)}
 
 
 def prepare_bot(folder: Path) -> Path:
