@@ -10,7 +10,7 @@ Data: benchmarks/data/answer_questions.yml (shop questions with the passage ids 
 
 For each build (this checkout, and `--baseline`: another checkout with its trained model in
 models/larkspur.tar.gz), the script starts the shop API, the action server and Rasa on free loopback
-ports (tests/support/stack.py's way, with that checkout's code and endpoints.yml), sends every message
+ports (bot/testing/stack.py's way, with that checkout's code and endpoints.yml), sends every message
 as the first message of a fresh conversation through the REST channel, and reads the outcome from the
 reply (`custom.sources`, `custom.mode`) and the tracker (actions run, form started, `order_request`):
 
@@ -47,7 +47,6 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.processes import free_port  # noqa: E402
 from bot.stack import (  # noqa: E402
     MODEL_NAME,
     QUIET_ENV,
@@ -58,6 +57,7 @@ from bot.stack import (  # noqa: E402
     start_in,
     write_endpoints,
 )
+from bot.testing import free_port  # noqa: E402
 
 DEFAULT_DATA = ROOT / "benchmarks" / "data" / "answer_questions.yml"
 NONE = "none"

@@ -131,7 +131,7 @@ def main() -> None:
         asyncio.run(measure(args.url, normal, fallback, args.turns, args.fallback_turns))
         return
 
-    from tests.knowledge.tiny_bot import prepare_bot, rasa_server, train, write_endpoints
+    from bot.testing.tiny_bot import prepare_bot, rasa_server, train, write_endpoints
 
     with tempfile.TemporaryDirectory(prefix="fallback-concurrency-") as tmp:
         folder = prepare_bot(Path(tmp))

@@ -257,7 +257,7 @@ async def run_load_test(rest_url: str, args: argparse.Namespace) -> list[PhaseRe
 
 
 def _own_stack(stack: ExitStack) -> str:
-    from tests.support.stack import running_stack
+    from bot.testing.stack import running_stack
 
     run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="load-test-")))
     running = stack.enter_context(running_stack(run_dir))

@@ -10,7 +10,7 @@ environment.apply(override=True)
 @pytest.fixture(scope="session")
 def bot_stack(tmp_path_factory):
     """The reference bot's full stack, started once per test session for the tests that ask for it."""
-    from tests.support.stack import running_stack
+    from bot.testing.stack import running_stack
 
     with running_stack(tmp_path_factory.mktemp("stack"), with_webchat=True) as stack:
         yield stack

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.testing.stack import running_stack
 from rasa_llm.insights.cli import main
 from rasa_llm.insights.report import JSON_FILE
-from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """End to end over REST: a trained bot answers knowledge questions it has no story for, with sources.
 
-The tiny bot (tests/knowledge/bot) knows greetings only; its generator is an OpenAI-compatible fake
+The tiny bot (bot/testing/tiny_bot/) knows greetings only; its generator is an OpenAI-compatible fake
 on loopback that always says the same sentence, so both paths show: generated (the sentence fits the
 question's passage) and extractive (it does not, and the verifier catches it).
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from bot.testing.tiny_bot import prepare_bot, rasa_server, train, write_endpoints
 from tests.knowledge.fake_llm import FakeLLMServer
-from tests.knowledge.tiny_bot import prepare_bot, rasa_server, train, write_endpoints
 
 pytestmark = pytest.mark.slow  # trains Rasa models twice and starts Rasa
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.environment import PROJECT_ENV
-from bot.processes import ManagedProcess, free_port
+from bot.processes import ManagedProcess
+from bot.testing import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # free_port() can lose its port to another process before the server binds it: try a new one.
