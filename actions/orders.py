@@ -43,7 +43,7 @@ from actions.common import (
 )
 from actions.forms import CANCEL_REASON_NOT_GIVEN
 from actions.shop_client import NotAllowed, NotFound, ReturnLine, ShopClient, Unavailable
-from rasa_llm.privacy import shorten_emails
+from rasa_llm.shared.privacy import shorten_emails
 
 
 class VerifiedOrderAction(Action, ABC):

@@ -296,7 +296,7 @@ def grouping_quality() -> None:
     from rasa_llm.insights.grouping import DEFAULT_THRESHOLD, group_messages
     from rasa_llm.insights.unhandled import UnhandledText
     from rasa_llm.knowledge.encoder import load_encoder
-    from rasa_llm.packaged_models import default_encoder_path
+    from rasa_llm.shared.models import default_encoder_path
 
     sets = yaml.safe_load((ROOT / "benchmarks/data/insights_grouping.yml").read_text())
     encoder = load_encoder(default_encoder_path())

@@ -214,7 +214,7 @@ def compare_runtimes(train_file: Path, messages: list[TestMessage], seed: int, w
     from rasa_llm.intent.data import Example, sentiment_from_metadata
     from rasa_llm.intent.runtime import build_runtime
     from rasa_llm.intent.training import fit_classifier
-    from rasa_llm.packaged_models import default_encoder_path
+    from rasa_llm.shared.models import default_encoder_path
 
     examples = [
         Example(m.get("text"), m.get("intent"), sentiment_from_metadata(m.get("metadata")))

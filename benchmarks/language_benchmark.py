@@ -32,7 +32,7 @@ from rasa_llm.language.detector import ENGLISH, LanguageDetector, _identifier  #
 def nlu_texts() -> list[str]:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from rasa_llm.other_language_detector import vocabulary_texts
+    from rasa_llm.nlu.other_language_detector import vocabulary_texts
 
     return vocabulary_texts(load_data(str(ROOT / "data" / "nlu")))
 

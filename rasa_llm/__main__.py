@@ -1,19 +1,21 @@
-"""`python -m rasa_llm`: the components and the names to write in config.yml / endpoints.yml."""
+"""`python -m rasa_llm`: what to write in config.yml / endpoints.yml / a logging config, by extension point."""
 from __future__ import annotations
 
 import importlib
 
-from rasa_llm import _COMPONENTS
+from rasa_llm import _EXPORTS
 
 
-def component_lines() -> list[str]:
+def export_lines() -> list[str]:
     lines = []
-    for name, module in _COMPONENTS.items():
-        component = getattr(importlib.import_module(module), name)
-        summary = (component.__doc__ or "").strip().splitlines()[0]
-        lines.append(f"rasa_llm.{name:<29} {summary}\n    ({module})")
+    for extension_point, names in _EXPORTS.items():
+        lines.append(f"{extension_point}:")
+        for name, module in names.items():
+            exported = getattr(importlib.import_module(module), name)
+            summary = (exported.__doc__ or "").strip().splitlines()[0]
+            lines.append(f"  rasa_llm.{name:<29} {summary}")
     return lines
 
 
 if __name__ == "__main__":
-    print("\n".join(component_lines()))
+    print("\n".join(export_lines()))

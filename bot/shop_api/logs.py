@@ -10,7 +10,7 @@ from typing import Any
 
 from sanic.log import LOGGING_CONFIG_DEFAULTS
 
-from rasa_llm.privacy import shorten_emails
+from rasa_llm.shared.privacy import shorten_emails
 
 
 class EmailMaskingFilter(logging.Filter):

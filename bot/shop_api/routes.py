@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse, json
 from bot.shop_api import validation
 from bot.shop_api.openapi import openapi_document
 from bot.shop_api.repository import ShopRepository
-from rasa_llm.privacy import shorten_emails
+from rasa_llm.shared.privacy import shorten_emails
 
 logger = logging.getLogger(__name__)
 routes = Blueprint("shop_api")

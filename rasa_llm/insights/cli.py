@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _encoder():
     from rasa_llm.knowledge.encoder import load_encoder
-    from rasa_llm.packaged_models import default_encoder_path
+    from rasa_llm.shared.models import default_encoder_path
 
     return load_encoder(default_encoder_path())
 

@@ -15,7 +15,7 @@ import time
 
 from rasa_llm.knowledge.encoder import load_encoder
 from rasa_llm.knowledge.generators import LocalGenerator
-from rasa_llm.packaged_models import default_encoder_path, default_generator_path, resolve_model_path
+from rasa_llm.shared.models import default_encoder_path, default_generator_path, resolve_model_path
 
 
 def main() -> None:

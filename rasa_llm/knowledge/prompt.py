@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rasa_llm.knowledge.text import normalize_whitespace
-from rasa_llm.privacy import mask_personal_data
+from rasa_llm.shared.privacy import mask_personal_data
 
 SYSTEM_PROMPT = (
     "You answer customer questions for the Larkspur Outfitters shop. Reply with one short sentence that "

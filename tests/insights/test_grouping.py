@@ -28,7 +28,7 @@ QUESTIONS = {
 @pytest.fixture(scope="module")
 def encoder():
     from rasa_llm.knowledge.encoder import load_encoder
-    from rasa_llm.packaged_models import default_encoder_path
+    from rasa_llm.shared.models import default_encoder_path
 
     return load_encoder(default_encoder_path())
 

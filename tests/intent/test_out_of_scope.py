@@ -5,7 +5,7 @@ import pytest
 from rasa_llm.intent.config import TrainingConfig
 from rasa_llm.intent.data import Example
 from rasa_llm.intent.training import fit_classifier
-from rasa_llm.packaged_models import default_encoder_path
+from rasa_llm.shared.models import default_encoder_path
 from tests.intent.tiny_data import FAST_CONFIG, tiny_examples
 
 OUT_OF_SCOPE = [

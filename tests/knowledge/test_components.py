@@ -21,8 +21,8 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_llm.knowledge.config import ConfigurationError
 from rasa_llm.knowledge.prompt import Turn
-from rasa_llm.knowledge_nlg import KnowledgeAnswerNLG
-from rasa_llm.knowledge_retriever import KnowledgeRetriever
+from rasa_llm.nlg.knowledge_nlg import KnowledgeAnswerNLG
+from rasa_llm.nlu.knowledge_retriever import KnowledgeRetriever
 from tests.knowledge.conftest import KNOWLEDGE
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test-model")

@@ -15,7 +15,7 @@ import pytest
 
 from rasa_llm.knowledge.generators import GeneratorError, LocalGenerator
 from rasa_llm.knowledge.responder import EXTRACTIVE, REASON_BACKEND, KnowledgeResponder, ResponderSettings
-from rasa_llm.packaged_models import default_generator_path
+from rasa_llm.shared.models import default_generator_path
 
 MESSAGES = [
     {"role": "system", "content": "Answer in one short sentence, using only these facts:\n- Returns: within 30 days."},

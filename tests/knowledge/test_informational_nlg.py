@@ -9,7 +9,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_llm.knowledge_nlg import KnowledgeAnswerNLG
+from rasa_llm.nlg.knowledge_nlg import KnowledgeAnswerNLG
 
 DELIVERY_TEMPLATE = "Standard delivery takes 3-5 business days, Express 1-2 business days."
 DOMAIN = Domain.from_dict(

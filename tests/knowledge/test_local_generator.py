@@ -16,7 +16,7 @@ import pytest
 from rasa_llm.knowledge.cache import cached_folder
 from rasa_llm.knowledge.generators import GeneratorError, LocalGenerator
 from rasa_llm.knowledge.stopping import count_sentence_ends
-from rasa_llm.packaged_models import default_generator_path
+from rasa_llm.shared.models import default_generator_path
 
 MESSAGES = [
     {"role": "system", "content": "Answer in one short sentence, using only these facts:\n- Returns: within 30 days."},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rasa_llm.knowledge_nlg import KnowledgeAnswerNLG
+from rasa_llm.nlg.knowledge_nlg import KnowledgeAnswerNLG
 from tests.knowledge.test_components import DOMAIN, _nlg, _tracker
 
 

@@ -10,7 +10,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_llm.language.detector import LanguageDetector, words
-from rasa_llm.other_language_detector import LANGUAGE, OtherLanguageDetector
+from rasa_llm.nlu.other_language_detector import LANGUAGE, OtherLanguageDetector
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test-model")
 ENGLISH_EXAMPLES = ["where is my order", "I want to return an item", "my card got declined", "thanks"]

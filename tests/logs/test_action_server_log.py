@@ -6,7 +6,7 @@ import logging
 import pytest
 from rasa.shared.exceptions import RasaException
 
-from rasa_llm.action_server_log import UnreachableActionServerFilter
+from rasa_llm.logs.action_server_log import UnreachableActionServerFilter
 
 URL = "http://127.0.0.1:5055/webhook"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.environment import PROJECT_ENV
-from rasa_llm.log_redaction import RedactingFilter, mask_secrets, secret_values_from_environment
+from rasa_llm.logs.log_redaction import RedactingFilter, mask_secrets, secret_values_from_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGGING_FILE = ROOT / "bot" / "logging.yml"

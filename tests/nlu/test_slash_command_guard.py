@@ -8,7 +8,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from rasa_llm.slash_command_guard import SlashCommandGuard, guard_slash_command
+from rasa_llm.nlu.slash_command_guard import SlashCommandGuard, guard_slash_command
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = frozenset({"affirm", "deny", "human_handoff", "inform"})

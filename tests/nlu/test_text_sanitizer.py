@@ -7,7 +7,7 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from rasa_llm.text_sanitizer import TextSanitizer, cut_text, sanitize_text
+from rasa_llm.nlu.text_sanitizer import TextSanitizer, cut_text, sanitize_text
 
 
 @pytest.mark.parametrize(

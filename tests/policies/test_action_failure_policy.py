@@ -8,7 +8,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
-from rasa_llm.action_failure_policy import ActionFailurePolicy
+from rasa_llm.policies.action_failure_policy import ActionFailurePolicy
 
 DOMAIN = Domain.from_dict({
     "intents": ["track_order"],

@@ -1,9 +1,9 @@
-"""rasa_llm.action_response_check: the kept validator judges action-server responses as Rasa does."""
+"""rasa_llm.policies.action_response_check: the kept validator judges action-server responses as Rasa does."""
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from rasa_llm import action_response_check
+from rasa_llm.policies import action_response_check
 
 VALID = [
     {"events": [], "responses": []},
@@ -41,7 +41,7 @@ def test_loading_the_failure_policy_installs_it(monkeypatch, tmp_path):
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
 
-    from rasa_llm.action_failure_policy import ActionFailurePolicy
+    from rasa_llm.policies.action_failure_policy import ActionFailurePolicy
 
     # Another test may have loaded the policy already: start from a check that is not the kept one.
     monkeypatch.setattr(RemoteAction, "_validate_action_result", lambda self, result: True)

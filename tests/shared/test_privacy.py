@@ -1,7 +1,7 @@
-"""Masking of personal data in free text (rasa_llm.privacy)."""
+"""Masking of personal data in free text (rasa_llm.shared.privacy)."""
 import pytest
 
-from rasa_llm.privacy import mask_personal_data
+from rasa_llm.shared.privacy import mask_personal_data
 
 
 @pytest.mark.parametrize(

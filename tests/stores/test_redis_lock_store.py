@@ -6,7 +6,7 @@ import pytest
 from rasa.core.lock_store import RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_llm.redis_lock_store import AtomicRedisLockStore
+from rasa_llm.stores.redis_lock_store import AtomicRedisLockStore
 from tests.system.hardening.services import missing_services, redis_server
 
 CONVERSATION = "someone"
@@ -89,7 +89,7 @@ def test_the_lock_context_holds_the_lock_and_removes_it_after(redis_port):
 def test_rasa_builds_it_from_endpoints_yml(redis_port):
     from rasa.core.lock_store import LockStore
 
-    config = EndpointConfig(url="127.0.0.1", type="rasa_llm.redis_lock_store.AtomicRedisLockStore",
+    config = EndpointConfig(url="127.0.0.1", type="rasa_llm.stores.redis_lock_store.AtomicRedisLockStore",
                             port=redis_port, db=2)
 
     store = LockStore.create(config)

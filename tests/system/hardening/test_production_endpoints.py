@@ -9,7 +9,7 @@ from rasa.core.utils import AvailableEndpoints
 
 from rasa_llm.knowledge.config import KnowledgeAnswerConfig
 from rasa_llm.knowledge.generators import OpenAICompatibleGenerator
-from rasa_llm.redis_lock_store import AtomicRedisLockStore
+from rasa_llm.stores.redis_lock_store import AtomicRedisLockStore
 
 PRODUCTION_ENDPOINTS = Path(__file__).parents[3] / "bot" / "production" / "endpoints.yml"
 ENVIRONMENT = {

@@ -3,7 +3,7 @@ conversation, because they share the tracker store (PostgreSQL) and the lock sto
 
 The lock store is rasa_llm's AtomicRedisLockStore: with Rasa's own RedisLockStore, two messages of
 one conversation reaching both instances at once were both let through and one turn was lost
-(see rasa_llm/redis_lock_store.py and tests/stores/test_redis_lock_store.py)."""
+(see rasa_llm/stores/redis_lock_store.py and tests/stores/test_redis_lock_store.py)."""
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
@@ -33,7 +33,7 @@ def two_instances(controllable_stack, tmp_path_factory):
         redis = stack.enter_context(redis_server(run_dir))
         endpoints = yaml.safe_load(controllable_stack.endpoints.read_text())
         endpoints.update(tracker_store=postgres.tracker_store(),
-                         lock_store=redis.lock_store("rasa_llm.redis_lock_store.AtomicRedisLockStore"))
+                         lock_store=redis.lock_store("rasa_llm.stores.redis_lock_store.AtomicRedisLockStore"))
         endpoints_path = run_dir / "endpoints.yml"
         endpoints_path.write_text(yaml.safe_dump(endpoints))
         instances = []

@@ -13,7 +13,7 @@
 The tracker still keeps the message as sent; only what the pipeline reads is changed.
 
     pipeline:
-      - name: rasa_llm.text_sanitizer.TextSanitizer
+      - name: rasa_llm.nlu.text_sanitizer.TextSanitizer
         max_characters: 2000
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Mask personal data (emails, phone numbers, card numbers, street addresses) in free text.
 
 Used where text leaves the conversation's own store: log records (the filter in
-`rasa_llm/log_redaction.py`, installed by `bot/logging.yml`) and prompts sent to a remote LLM
+`rasa_llm/logs/log_redaction.py`, installed by `bot/logging.yml`) and prompts sent to a remote LLM
 endpoint by the generative fallback; with `order_numbers=True` also the
 conversation-insights report (`rasa_llm.insights`), whose readers need no customer's order. Masking
 is pattern-based and errs on the side of masking: a mistyped card number is still a card number, so

@@ -44,7 +44,7 @@ from rasa_llm.intent.classifier import IntentSentimentClassifier, Prediction
 from rasa_llm.intent.config import check_component_config, component_defaults
 from rasa_llm.intent.data import Example, TrainingDataError, sentiment_from_metadata
 from rasa_llm.intent.fingerprint import folder_fingerprint, training_code_fingerprint
-from rasa_llm.packaged_models import ModelNotFoundError, default_encoder_path, resolve_model_path
+from rasa_llm.shared.models import ModelNotFoundError, default_encoder_path, resolve_model_path
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ the per-action duplicates. Any other failure of a custom action keeps Rasa's ful
 
     filters:
       quiet_action_server:
-        (): rasa_llm.action_server_log.UnreachableActionServerFilter
+        (): rasa_llm.logs.action_server_log.UnreachableActionServerFilter
 """
 from __future__ import annotations
 

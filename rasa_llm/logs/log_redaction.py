@@ -5,7 +5,7 @@ Rasa (`rasa run --logging-config-file`), the action server (`python -m rasa_sdk
 `bot/logging.yml`:
 
     filters:
-      redact: {"()": rasa_llm.log_redaction.RedactingFilter}
+      redact: {"()": rasa_llm.logs.log_redaction.RedactingFilter}
     handlers:
       console: {class: logging.StreamHandler, filters: [redact]}
 
@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 
-from rasa_llm.privacy import mask_personal_data
+from rasa_llm.shared.privacy import mask_personal_data
 
 SECRET = "[SECRET]"
 

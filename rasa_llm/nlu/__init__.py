@@ -1,0 +1,2 @@
+"""NLU components (config.yml `pipeline:`), in the order a message meets them: text_sanitizer,
+slash_command_guard, intent_classifier, other_language_detector, knowledge_retriever."""
