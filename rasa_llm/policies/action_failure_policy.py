@@ -35,7 +35,7 @@ from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 
-from rasa_llm import action_response_check
+from rasa_llm.policies import action_response_check
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa_llm.knowledge.encoder import BACKENDS, SentenceEncoder, load_encoder
 from rasa_llm.knowledge.index import KnowledgeIndex
 from rasa_llm.knowledge.kb import chunk_passages, fingerprint_knowledge_base, load_knowledge_base
-from rasa_llm.packaged_models import default_encoder_path, resolve_model_path
+from rasa_llm.shared.models import default_encoder_path, resolve_model_path
 
 logger = logging.getLogger(__name__)
 
