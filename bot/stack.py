@@ -11,6 +11,7 @@ need it, so no secret ever sits in the repository.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import secrets
 import subprocess
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+import rasa_llm
 from bot.channels.credentials import write_run_credentials
 from bot.environment import PROJECT_ENV
 from bot.processes import ManagedProcess
@@ -47,8 +49,13 @@ def _training_files(root: Path) -> Iterator[Path]:
 
 
 def training_fingerprint(root: Path = ROOT) -> str:
-    """Hash of everything `rasa train` reads, to skip training when the model is current."""
-    return hash_files(_training_files(root), name=lambda path: str(path.relative_to(root)))
+    """Hash of everything `rasa train` reads, to skip training when the model is current.
+
+    The archive names each component by its module (`rasa_llm.nlu.intent_classifier...`), so a
+    component that moves makes the model stale too.
+    """
+    inputs = hash_files(_training_files(root), name=lambda path: str(path.relative_to(root)))
+    return f"{inputs}:{hashlib.sha256(repr(sorted(rasa_llm._MODULES.items())).encode()).hexdigest()[:16]}"
 
 
 def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool = False) -> Path:
