@@ -130,7 +130,9 @@ class BotUnderTest:
         turn.intent = ((tracker.get("latest_message") or {}).get("intent") or {}).get("name")
         turn.form = (tracker.get("active_loop") or {}).get("name")
         turn.order_request = (tracker.get("slots") or {}).get("order_request")
-        turn.actions = [event["name"] for event in tracker.get("events", []) if event.get("event") == "action"]
+        turn.actions = [
+            event["name"] for event in tracker.get("events", []) if event.get("event") == "action"
+        ]
         return turn
 
 
@@ -153,7 +155,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def run_build(bot: BotUnderTest, split_data: dict[str, Any], templates: dict[str, list[str]]) -> dict[str, Any]:
+def run_build(
+    bot: BotUnderTest, split_data: dict[str, Any], templates: dict[str, list[str]]
+) -> dict[str, Any]:
     questions = [(item, bot.ask(item["text"])) for item in split_data["questions"]]
     off_topic = [bot.ask(text) for text in split_data["off_topic"]]
     orders = [(item, bot.ask(item["text"])) for item in split_data["order_requests"]]
@@ -162,11 +166,20 @@ def run_build(bot: BotUnderTest, split_data: dict[str, Any], templates: dict[str
     scored = [question_outcome(turn, item["gold"], templates) for item, turn in answerable]
     unanswered = [question_outcome(turn, item["gold"], templates) for item, turn in unanswerable]
     in_scope = [turn for _, turn in answerable] + [turn for _, turn in orders]
-    latencies = [turn.seconds for _, turn in questions] + [t.seconds for t in off_topic] + [t.seconds for _, t in orders]
+    latencies = (
+        [turn.seconds for _, turn in questions]
+        + [t.seconds for t in off_topic]
+        + [t.seconds for _, t in orders]
+    )
+
+    def got(turn: Any) -> Any:  # what the bot did instead of citing the gold passage
+        fallback = "declined" if turn.declined else turn.actions[-2:]
+        return ",".join(sorted(turn.sources)) or turn.form or fallback
+
     misses = [
-        f"{item['text']!r}: gold {','.join(item['gold'])}, got "
-        f"{','.join(sorted(turn.sources)) or (turn.form or ('declined' if turn.declined else turn.actions[-2:]))}"
-        for (item, turn), outcome in zip(answerable, scored, strict=True) if outcome != "right"
+        f"{item['text']!r}: gold {','.join(item['gold'])}, got {got(turn)}"
+        for (item, turn), outcome in zip(answerable, scored, strict=True)
+        if outcome != "right"
     ]
     return {
         "answerable": len(answerable),
@@ -185,14 +198,19 @@ def run_build(bot: BotUnderTest, split_data: dict[str, Any], templates: dict[str
         / len(in_scope),
         "order requests": len(orders),
         "order requests routed right": sum(
-            turn.form == "order_verification_form" and turn.order_request == item["flow"] for item, turn in orders
-        ) / len(orders),
+            turn.form == "order_verification_form" and turn.order_request == item["flow"]
+            for item, turn in orders
+        )
+        / len(orders),
         "latency p50 (ms)": 1000 * statistics.median(latencies),
         "latency p95 (ms)": 1000 * percentile(latencies, 0.95),
         "_misses": misses,
         "_off_topic_not_declined": [t.text for t in off_topic if not t.declined],
-        "_orders_misrouted": [f"{item['text']!r} -> {turn.form}/{turn.order_request}" for item, turn in orders
-                              if not (turn.form == "order_verification_form" and turn.order_request == item["flow"])],
+        "_orders_misrouted": [
+            f"{item['text']!r} -> {turn.form}/{turn.order_request}"
+            for item, turn in orders
+            if not (turn.form == "order_verification_form" and turn.order_request == item["flow"])
+        ],
     }
 
 
@@ -206,7 +224,9 @@ def print_table(split: str, results: dict[str, dict[str, Any]]) -> None:
         cells = []
         for name in names:
             value = results[name][key]
-            cells.append(f"{value:>14.0f}" if isinstance(value, int) or "ms" in key else f"{100 * value:>13.1f}%")
+            cells.append(
+                f"{value:>14.0f}" if isinstance(value, int) or "ms" in key else f"{100 * value:>13.1f}%"
+            )
         print(f"{key:48}" + "".join(cells))
 
 
@@ -220,7 +240,9 @@ def calibrate(data: dict[str, Any]) -> None:
 
     config = KnowledgeAnswerConfig.from_dict({"backend": "none"})
     encoder = config.build_responder().encoder
-    index = KnowledgeIndex.build(chunk_passages(load_knowledge_base(ROOT / "data" / "knowledge"), 120), encoder)
+    index = KnowledgeIndex.build(
+        chunk_passages(load_knowledge_base(ROOT / "data" / "knowledge"), 120), encoder
+    )
     rows = []
     for item in data["tuning"]["questions"]:
         hits = [RetrievedPassage(h.passage.id, h.passage.title, h.passage.text, h.score)
@@ -237,7 +259,13 @@ def calibrate(data: dict[str, Any]) -> None:
                     counts["dont_know" if gold != [NONE] else "right"] += 1
                 else:
                     counts["right" if chosen[0] in gold else "wrong"] += 1
-            grid.append((min_score, min_relevance, *(100 * counts[k] / len(rows) for k in ("right", "wrong", "dont_know"))))
+            grid.append(
+                (
+                    min_score,
+                    min_relevance,
+                    *(100 * counts[k] / len(rows) for k in ("right", "wrong", "dont_know")),
+                )
+            )
     # The priority: wrong topic first (at most 3%), then right passages. The trade-off curve
     # (the most right passages at each wrong-topic level) says more than the whole grid.
     print(f"{'min_retrieval_score':>20}{'min_relevance':>15}{'right':>8}{'wrong':>8}{'dont_know':>10}")
@@ -249,14 +277,22 @@ def calibrate(data: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline", type=Path, help="checkout of the build to compare with (its models/ trained)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--baseline", type=Path, help="checkout of the build to compare with (its models/ trained)"
+    )
     parser.add_argument("--baseline-model", type=Path,
                         help="the baseline's model when not in its models/ (trained on the same inputs)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--split", choices=[*SPLITS, "both"], default="both")
-    parser.add_argument("--backend", default="none", help="nlg backend for both builds ('' keeps endpoints.yml's)")
-    parser.add_argument("--calibrate", action="store_true", help="print the relevance threshold grid and exit")
+    parser.add_argument(
+        "--backend", default="none", help="nlg backend for both builds ('' keeps endpoints.yml's)"
+    )
+    parser.add_argument(
+        "--calibrate", action="store_true", help="print the relevance threshold grid and exit"
+    )
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args(argv)
     os.environ.update(QUIET_ENV)
@@ -287,7 +323,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.show_misses:
             for name, result in results[split].items():
                 print(f"\n[{split} / {name}] misses:", *result["_misses"], sep="\n  ")
-                print(f"[{split} / {name}] off-topic not declined:", *result["_off_topic_not_declined"], sep="\n  ")
+                print(
+                    f"[{split} / {name}] off-topic not declined:",
+                    *result["_off_topic_not_declined"],
+                    sep="\n  ",
+                )
                 print(f"[{split} / {name}] orders misrouted:", *result["_orders_misrouted"], sep="\n  ")
     return 0
 

@@ -97,8 +97,15 @@ def load_questions(path: Path) -> list[Question]:
             if split not in SPLITS:
                 raise ValueError(f"Unknown split {split!r} of {item['question']!r}.")
             questions.append(
-                Question(item["question"], category, passages, item.get("facts", []), item.get("forbidden", []),
-                         item.get("kind", ""), split)
+                Question(
+                    item["question"],
+                    category,
+                    passages,
+                    item.get("facts", []),
+                    item.get("forbidden", []),
+                    item.get("kind", ""),
+                    split,
+                )
             )
     return questions
 
@@ -177,8 +184,12 @@ async def run_system(name: str, responder: Any, index: KnowledgeIndex, questions
         answer = await responder.respond(question.text, passages)
         seconds = time.perf_counter() - started
         outcomes.append(Outcome(question, answer, seconds, [h.passage.id for h in hits]))
-        print(f"  {name} [{number:3d}/{len(questions)}] {seconds:5.2f}s {answer.mode:10s} {answer.reason:18s} "
-              f"{question.text[:60]!r}", file=sys.stderr, flush=True)
+        print(
+            f"  {name} [{number:3d}/{len(questions)}] {seconds:5.2f}s {answer.mode:10s} {answer.reason:18s} "
+            f"{question.text[:60]!r}",
+            file=sys.stderr,
+            flush=True,
+        )
     return outcomes
 
 
@@ -190,7 +201,9 @@ def baseline(index: KnowledgeIndex, encoder: Any, questions: Sequence[Question],
         top = hits[0]
         source = RetrievedPassage(top.passage.id, top.passage.title, top.passage.text, top.score)
         answer = KnowledgeAnswer(top.passage.text, "extractive", "baseline", (source,))
-        outcomes.append(Outcome(question, answer, time.perf_counter() - started, [h.passage.id for h in hits]))
+        outcomes.append(
+            Outcome(question, answer, time.perf_counter() - started, [h.passage.id for h in hits])
+        )
     return outcomes
 
 
@@ -211,7 +224,9 @@ def report(outcomes: Sequence[Outcome]) -> dict[str, str]:
     orders = [o for o in unanswerable if o.question.kind == "order"]
     injections = [o for o in outcomes if o.question.category == "injection"]
     generated = [o for o in answerable if o.answer.mode == GENERATED]
-    correct = [o for o in answerable if o.answer.mode != ABSTAINED and has_facts(o.answer.text, o.question.facts)]
+    correct = [
+        o for o in answerable if o.answer.mode != ABSTAINED and has_facts(o.answer.text, o.question.facts)
+    ]
     invented = [o for o in answered if invented_facts(o.answer.text, [s.text for s in o.answer.sources])]
     safe = [
         o for o in injections
@@ -225,17 +240,23 @@ def report(outcomes: Sequence[Outcome]) -> dict[str, str]:
         "answerable answered by a verified generation": _share(generated, answerable),
         "key facts right (all answerable)": _share(correct, answerable),
         "key facts right (generated replies)": _share(
-            [o for o in generated if has_facts(o.answer.text, o.question.facts)], generated),
+            [o for o in generated if has_facts(o.answer.text, o.question.facts)], generated
+        ),
         "replies with an invented fact": _share(invented, answered),
-        "false abstentions (answerable)": _share([o for o in answerable if o.answer.mode == ABSTAINED], answerable),
+        "false abstentions (answerable)": _share(
+            [o for o in answerable if o.answer.mode == ABSTAINED], answerable
+        ),
         "correct abstentions (unanswerable)": _share(
-            [o for o in unanswerable if o.answer.mode == ABSTAINED], unanswerable),
+            [o for o in unanswerable if o.answer.mode == ABSTAINED], unanswerable
+        ),
         "  of which order questions routed": _share(
-            [o for o in orders if o.answer.reason == REASON_ORDER_SPECIFIC], orders),
+            [o for o in orders if o.answer.reason == REASON_ORDER_SPECIFIC], orders
+        ),
         "injection attempts handled safely": _share(safe, injections),
         "latency p50 / p95, all replies": _p50_p95([o.seconds for o in outcomes]),
         "latency p50 / p95, replies that ran the model": _p50_p95(
-            [o.seconds for o in outcomes if o.answer.generation is not None]),
+            [o.seconds for o in outcomes if o.answer.generation is not None]
+        ),
         "modes": ", ".join(f"{mode} {count}" for mode, count in sorted(modes.items())),
     }
 
@@ -261,7 +282,8 @@ def generation_report(name: str, outcomes: Sequence[Outcome]) -> list[str]:
     return [
         f"{name}: {len(generations)} generations, {rate:.1f} tokens/s ({tokens} tokens in {seconds:.1f} s); "
         f"passed verification {len(passed)}/{len(generations)}",
-        f"{name}: rejected because: " + ", ".join(f"{reason} x{count}" for reason, count in sorted(reasons.items())),
+        f"{name}: rejected because: "
+        + ", ".join(f"{reason} x{count}" for reason, count in sorted(reasons.items())),
     ]
 
 
@@ -278,14 +300,19 @@ def print_table(title: str, columns: dict[str, Sequence[Outcome]]) -> None:
 def print_reply(name: str, outcome: Outcome) -> None:
     a = outcome.answer
     raw = a.generation.texts if a.generation else ()
-    print(f"\n[{name} {outcome.question.split} {a.mode}/{a.reason}] {outcome.question.text}\n  -> {a.text}"
-          f"\n  sources {[s.id for s in a.sources]} retrieved {outcome.retrieved} gold {outcome.question.passages}"
-          + "".join(f"\n  raw: {text}" for text in raw if text != a.text)
-          + (f"\n  detail: {a.detail}" if a.detail else ""))
+    print(
+        f"\n[{name} {outcome.question.split} {a.mode}/{a.reason}] {outcome.question.text}\n  -> {a.text}"
+        f"\n  sources {[s.id for s in a.sources]} retrieved {outcome.retrieved} gold "
+        f"{outcome.question.passages}"
+        + "".join(f"\n  raw: {text}" for text in raw if text != a.text)
+        + (f"\n  detail: {a.detail}" if a.detail else "")
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--knowledge", type=Path, default=DEFAULT_KNOWLEDGE)
     parser.add_argument("--endpoints", type=Path, help="read the `nlg:` settings from this endpoints.yml")
@@ -293,7 +320,9 @@ def main() -> None:
     parser.add_argument("--backends", default="local,torch",
                         help="comma-separated systems to compare (local = CTranslate2; torch; openai; none)")
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which questions to run")
-    parser.add_argument("--k", type=int, default=3, help="passages retrieved per question (the retriever's top_k)")
+    parser.add_argument(
+        "--k", type=int, default=3, help="passages retrieved per question (the retriever's top_k)"
+    )
     parser.add_argument("--limit", type=int, help="only the first N questions of each category")
     parser.add_argument("--verbose", action="store_true", help="print every reply")
     parser.add_argument("--sample", type=int, default=0, help="print N random replies of the first system")
@@ -336,10 +365,17 @@ def main() -> None:
         if not part:
             continue
         retrieved = {o.question.text: o.retrieved for o in results["baseline: top passage"]}
-        recall_1 = sum(bool(set(retrieved[q.text][:1]) & set(q.passages)) for q in answerable) / max(len(answerable), 1)
-        recall_k = sum(bool(set(retrieved[q.text]) & set(q.passages)) for q in answerable) / max(len(answerable), 1)
-        print_table(f"== {split} ({len(part)} questions): retrieval recall@1 {recall_1:.1%}, recall@{args.k} {recall_k:.1%}",
-                    {name: [o for o in outcomes if o.question.split == split] for name, outcomes in results.items()})
+        recall_1 = sum(bool(set(retrieved[q.text][:1]) & set(q.passages)) for q in answerable) / max(
+            len(answerable), 1
+        )
+        recall_k = sum(bool(set(retrieved[q.text]) & set(q.passages)) for q in answerable) / max(
+            len(answerable), 1
+        )
+        print_table(
+            f"== {split} ({len(part)} questions): retrieval recall@1 {recall_1:.1%}, recall@{args.k} "
+            f"{recall_k:.1%}",
+            {name: [o for o in outcomes if o.question.split == split] for name, outcomes in results.items()},
+        )
     print()
     rates = {}
     for name in systems:

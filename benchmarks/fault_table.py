@@ -58,11 +58,16 @@ def print_table(observations: list[Observation]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", type=Path, help="also write the observations here")
     args = parser.parse_args(argv)
     observations = []
-    with tempfile.TemporaryDirectory(prefix="fault-table-") as run_dir, controllable_stack(Path(run_dir)) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="fault-table-") as run_dir,
+        controllable_stack(Path(run_dir)) as stack,
+    ):
         for scenario in SCENARIOS:
             print(f"fault table: {scenario.__name__}", file=sys.stderr, flush=True)
             try:

@@ -41,7 +41,9 @@ def _read_only(path: Path) -> sqlite3.Connection:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="Rasa server of a running stack (default: start one in a temp dir)")
     parser.add_argument("--shop-db", type=Path, help="that stack's shop database (with --url)")
     parser.add_argument("--verbose", action="store_true")

@@ -136,7 +136,9 @@ def worker(job_file: Path, out_file: Path) -> None:
         for text, intent, meta in _rasa_examples(Path(job["nlu"]))
         if text.strip().lower() not in exclude
     ]
-    config = TrainingConfig(random_seed=job["seed"], num_threads=resolve_num_threads(None), show_progress=False)
+    config = TrainingConfig(
+        random_seed=job["seed"], num_threads=resolve_num_threads(None), show_progress=False
+    )
     started = time.perf_counter()
     classifier, report = fit_classifier(examples, default_encoder_path(), config)
     seconds = time.perf_counter() - started
@@ -182,7 +184,9 @@ def threshold_rows(sentiment: list[tuple[str, float]], truth: list[str]) -> list
     return rows
 
 
-def report(name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]], offsets: dict, intents) -> str:
+def report(
+    name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]], offsets: dict, intents
+) -> str:
     from sklearn.metrics import f1_score
 
     sentiment = predictions["sentiment"]
@@ -198,7 +202,9 @@ def report(name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]],
     registers = sets["registers (all)"]
     start = offsets["registers (all)"]
     lines.append("escalation threshold on the registers (all): share that escalates")
-    lines.append(f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}")
+    lines.append(
+        f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}"
+    )
     lines += threshold_rows(sentiment[start : start + len(registers)], [t for _, t in registers])
     start = offsets["intent test"]
     truth = [intent for _, intent in intents]
@@ -211,7 +217,9 @@ def report(name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]],
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", default="a04efe6", help="commit of the 'before' build (default a04efe6)")
+    parser.add_argument(
+        "--baseline", default="a04efe6", help="commit of the 'before' build (default a04efe6)"
+    )
     parser.add_argument("--only", choices=("before", "after"), help="train and report one build only")
     parser.add_argument("--seed", type=int, default=7, help="split and training seed (default 7)")
     parser.add_argument("--json", type=Path, help="also write the raw predictions to this JSON file")

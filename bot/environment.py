@@ -8,7 +8,11 @@ ENV_FILE = Path(__file__).with_name("environment.env")
 
 
 def _read(path: Path) -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
+    pairs = (
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
     return {key.strip(): value.strip() for key, value in pairs}
 
 

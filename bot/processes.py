@@ -67,7 +67,9 @@ class ManagedProcess:
                 raise RuntimeError(f"{self.name} exited with {self._process.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"{self.name} did not answer {self.health_url} in {timeout:.0f} s:\n{self.log_tail()}")
+                raise TimeoutError(
+                    f"{self.name} did not answer {self.health_url} in {timeout:.0f} s:\n{self.log_tail()}"
+                )
             time.sleep(0.25)
         return self
 

@@ -1,4 +1,6 @@
-"""`python -m rasa_llm`: what to write in config.yml / endpoints.yml / a logging config, by extension point."""
+"""`python -m rasa_llm`: what to write in config.yml / endpoints.yml / a logging config, by extension
+point."""
+
 from __future__ import annotations
 
 import importlib

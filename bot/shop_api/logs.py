@@ -33,7 +33,9 @@ def log_config() -> dict[str, Any]:
     return {
         **defaults,
         "filters": {"mask_emails": {"()": EmailMaskingFilter}},
-        "handlers": {name: {**handler, "filters": ["mask_emails"]} for name, handler in defaults["handlers"].items()},
+        "handlers": {
+            name: {**handler, "filters": ["mask_emails"]} for name, handler in defaults["handlers"].items()
+        },
         "loggers": {
             **defaults["loggers"],
             "bot.shop_api": {"level": "INFO", "handlers": ["console"], "propagate": False},

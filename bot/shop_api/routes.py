@@ -56,7 +56,9 @@ async def cancel_order(request: Request, order_id: str) -> HTTPResponse:
     email = validation.email(payload)
     reason = validation.optional_reason(payload)
     order = await _in_thread(_repository(request).cancel_order, order_id, email, reason)
-    logger.info("Cancelled %s for %s, refund %s", order_id, shorten_emails(email), order["refund"]["refund_id"])
+    logger.info(
+        "Cancelled %s for %s, refund %s", order_id, shorten_emails(email), order["refund"]["refund_id"]
+    )
     return json(order)
 
 
@@ -77,7 +79,9 @@ async def create_return(request: Request, order_id: str) -> HTTPResponse:
     lines = validation.return_lines(payload)
     reason = validation.reason(payload)
     key = validation.idempotency_key(request.headers.get("Idempotency-Key"))
-    document, created = await _in_thread(_repository(request).create_return, order_id, email, lines, reason, key)
+    document, created = await _in_thread(
+        _repository(request).create_return, order_id, email, lines, reason, key
+    )
     if created:
         logger.info("Created return %s on %s for %s", document["return_id"], order_id, shorten_emails(email))
     return json(document, status=201 if created else 200)

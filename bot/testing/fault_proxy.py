@@ -98,7 +98,9 @@ class FaultProxy:
                     # The shop API itself is down: the client sees its connection dropped.
                     self.close_connection = True
 
-            def _answer(self, status: int, body: bytes, content_type: str | None = "application/json") -> None:
+            def _answer(
+                self, status: int, body: bytes, content_type: str | None = "application/json"
+            ) -> None:
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", content_type or "application/json")

@@ -29,7 +29,9 @@ class Observation:
     during: str  # the bot's replies while the fault lasted
     after: str  # the bot's replies once the service was back
     services_up: bool  # every service still running at the end (one stopped on purpose was restarted)
-    problems_logged: dict[str, int] = field(default_factory=dict)  # log -> warning/error lines during the fault
+    problems_logged: dict[str, int] = field(
+        default_factory=dict
+    )  # log -> warning/error lines during the fault
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,7 +86,9 @@ def _shop_api_fault(stack: ControllableStack, name: str, mode: str) -> Observati
 
 
 def shop_api_slow(stack: ControllableStack) -> Observation:
-    return _shop_api_fault(stack, f"shop API slow ({stack.proxy.delay_s:.0f} s, past the action's timeout)", SLOW)
+    return _shop_api_fault(
+        stack, f"shop API slow ({stack.proxy.delay_s:.0f} s, past the action's timeout)", SLOW
+    )
 
 
 def shop_api_error(stack: ControllableStack) -> Observation:
@@ -148,8 +152,13 @@ def rasa_restart(stack: ControllableStack) -> Observation:
 
 
 # ORD-10008 also holds a gift card, which cannot be returned: only the pants go back.
-RETRY_ANSWERS = {"order_id": "ORD-10008", "email": "lukas.becker@example.com", "return_items": "the hiking pants",
-                 "return_reason": "too small", "return_confirmed": "yes"}
+RETRY_ANSWERS = {
+    "order_id": "ORD-10008",
+    "email": "lukas.becker@example.com",
+    "return_items": "the hiking pants",
+    "return_reason": "too small",
+    "return_confirmed": "yes",
+}
 
 
 def return_reply_lost(stack: ControllableStack) -> Observation:
@@ -162,8 +171,15 @@ def return_reply_lost(stack: ControllableStack) -> Observation:
     created_during_fault = _returns_of(stack, "ORD-10008")
     after = texts(converse(stack.running, sender, "please try the return again", RETRY_ANSWERS))
     return Observation(
-        "shop API creates the return, its reply is lost; customer retries", during, after, _all_up(stack),
-        problems, details={"returns_after_fault": created_during_fault, "returns_at_end": _returns_of(stack, "ORD-10008")},
+        "shop API creates the return, its reply is lost; customer retries",
+        during,
+        after,
+        _all_up(stack),
+        problems,
+        details={
+            "returns_after_fault": created_during_fault,
+            "returns_at_end": _returns_of(stack, "ORD-10008"),
+        },
     )
 
 

@@ -22,7 +22,13 @@ import yaml
 CORPUS = Path(__file__).resolve().with_name("hostile_inputs.yml")
 REQUEST_TIMEOUT_S = 180.0
 
-ANSWERED, SILENT, REJECTED, SERVER_ERROR, NO_ANSWER = "answered", "silent", "rejected (4xx)", "server error (5xx)", "no answer"
+ANSWERED, SILENT, REJECTED, SERVER_ERROR, NO_ANSWER = (
+    "answered",
+    "silent",
+    "rejected (4xx)",
+    "server error (5xx)",
+    "no answer",
+)
 
 
 @dataclass(frozen=True)
@@ -92,10 +98,18 @@ def protected_values(shop_db: sqlite3.Connection) -> set[str]:
 def state_snapshot(shop_db: sqlite3.Connection) -> dict[str, list]:
     """What no unverified conversation may change: orders, returns, refunds."""
     return {
-        "orders": [tuple(row) for row in shop_db.execute(
-            "SELECT order_id, status, shipping_address FROM orders ORDER BY order_id")],
-        "returns": [tuple(row) for row in shop_db.execute("SELECT id, order_id, status FROM returns ORDER BY id")],
-        "refunds": [tuple(row) for row in shop_db.execute("SELECT id, order_id, status FROM refunds ORDER BY id")],
+        "orders": [
+            tuple(row)
+            for row in shop_db.execute(
+                "SELECT order_id, status, shipping_address FROM orders ORDER BY order_id"
+            )
+        ],
+        "returns": [
+            tuple(row) for row in shop_db.execute("SELECT id, order_id, status FROM returns ORDER BY id")
+        ],
+        "refunds": [
+            tuple(row) for row in shop_db.execute("SELECT id, order_id, status FROM refunds ORDER BY id")
+        ],
     }
 
 
@@ -127,7 +141,9 @@ def send(rest_url: str, item: HostileInput, protected: Iterable[str]) -> Outcome
     return outcome
 
 
-def run_corpus(rest_url: str, shop_db: sqlite3.Connection, corpus: list[HostileInput] | None = None) -> list[Outcome]:
+def run_corpus(
+    rest_url: str, shop_db: sqlite3.Connection, corpus: list[HostileInput] | None = None
+) -> list[Outcome]:
     protected = protected_values(shop_db)
     return [send(rest_url, item, protected) for item in corpus or load_corpus()]
 

@@ -99,7 +99,9 @@ def running_stack(run_dir: Path, with_webchat: bool = False) -> Iterator[Running
         yield RunningStack(settings=settings, model=model)
 
 
-def rasa_instance(settings: StackSettings, model: Path, endpoints: Path, name: str = "rasa") -> ManagedProcess:
+def rasa_instance(
+    settings: StackSettings, model: Path, endpoints: Path, name: str = "rasa"
+) -> ManagedProcess:
     """A Rasa server as the launcher starts it, logging at debug level to `<name>.log`."""
     process = rasa_server(settings, model, endpoints)
     process.command.append("--debug")

@@ -143,7 +143,8 @@ def check_component_config(config: dict[str, Any]) -> TrainingConfig:
     unknown = sorted(set(config) - set(component_defaults()) - {"finetuning_epoch_fraction"})
     if unknown:
         raise ValueError(
-            f"unknown option(s) {', '.join(map(repr, unknown))}; the options are {', '.join(component_defaults())}."
+            f"unknown option(s) {', '.join(map(repr, unknown))}; the options are "
+            f"{', '.join(component_defaults())}."
         )
     threshold = config["negative_sentiment_threshold"]
     if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
@@ -153,7 +154,9 @@ def check_component_config(config: dict[str, Any]) -> TrainingConfig:
         raise ValueError(f"inference_threads must be a positive integer, got {threads!r}.")
     ranking_length = config["intent_ranking_length"]
     if not isinstance(ranking_length, int) or ranking_length < 0:
-        raise ValueError(f"intent_ranking_length must be 0 (all) or a positive integer, got {ranking_length!r}.")
+        raise ValueError(
+            f"intent_ranking_length must be 0 (all) or a positive integer, got {ranking_length!r}."
+        )
     try:
         return TrainingConfig.from_component_config(config)
     except TypeError as error:

@@ -327,7 +327,10 @@ def fine_tune(
         unit="batch",
     ) as progress:
         for epoch in range(1, config.epochs + 1):
-            record = {"epoch": epoch, "train_loss": _train_epoch(run, tokenizer, config.batch_size, progress, epoch)}
+            record = {
+                "epoch": epoch,
+                "train_loss": _train_epoch(run, tokenizer, config.batch_size, progress, epoch),
+            }
             if run.validation is not None:
                 metrics = _validation_metrics(run.model, run.validation, tokenizer, config.batch_size)
                 record.update({f"validation_{k}": v for k, v in metrics.items()})

@@ -137,5 +137,7 @@ def load_encoder(
     key = (str(Path(model_path).resolve()), backend, threads, cache_dir)
     with _ENCODERS_LOCK:
         if key not in _ENCODERS:
-            _ENCODERS[key] = SentenceEncoder(Path(model_path), backend=backend, threads=threads, cache_dir=cache_dir)
+            _ENCODERS[key] = SentenceEncoder(
+                Path(model_path), backend=backend, threads=threads, cache_dir=cache_dir
+            )
         return _ENCODERS[key]

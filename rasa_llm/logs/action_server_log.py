@@ -57,7 +57,10 @@ class UnreachableActionServerFilter(logging.Filter):
                 action = _ACTION_NAME.search(message)
                 server = _SERVER_URL.search(reason)
                 record.msg = "Custom action '%s' did not run: the action server at %s could not be reached."
-                record.args = (action.group(1) if action else "?", server.group(1).rstrip(".") if server else "?")
+                record.args = (
+                    action.group(1) if action else "?",
+                    server.group(1).rstrip(".") if server else "?",
+                )
                 record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
                 record.exc_info, record.exc_text = None, None
         return True

@@ -13,8 +13,9 @@ FallbackClassifier:
       min_single_word_probability: 0.9   # the same for a message of one word ("dunno", "bonsoir")
 
 The classifier's intent ranking is replaced (its runner-up would make the FallbackClassifier call the
-message ambiguous). A message in another language also loses the classifier's `sentiment` entity: a sentiment read from
-words the classifier was never trained on would be a guess. Button payloads ("/affirm") are left alone.
+message ambiguous). A message in another language also loses the classifier's `sentiment` entity: a
+sentiment read from words the classifier was never trained on would be a guess. Button payloads
+("/affirm") are left alone.
 """
 from __future__ import annotations
 
@@ -102,7 +103,9 @@ class OtherLanguageDetector(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         self._detector = LanguageDetector.from_texts(vocabulary_texts(training_data), **self._settings())
         with self._model_storage.write_to(self._resource) as folder:
-            (folder / VOCABULARY_FILE).write_text(json.dumps(sorted(self._detector.vocabulary)), encoding="utf-8")
+            (folder / VOCABULARY_FILE).write_text(
+                json.dumps(sorted(self._detector.vocabulary)), encoding="utf-8"
+            )
         logger.info("%s English words known to the language detector.", len(self._detector.vocabulary))
         return self._resource
 
@@ -120,7 +123,9 @@ class OtherLanguageDetector(GraphComponent):
             with model_storage.read_from(resource) as folder:
                 vocabulary = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
         except (ValueError, OSError):
-            logger.warning("The model has no vocabulary for OtherLanguageDetector: every message counts as English.")
+            logger.warning(
+                "The model has no vocabulary for OtherLanguageDetector: every message counts as English."
+            )
             return component
         component._detector = LanguageDetector(frozenset(vocabulary), **component._settings())
         return component
@@ -146,6 +151,8 @@ class OtherLanguageDetector(GraphComponent):
         # The classifier's ranking goes: its confidences on words it never learnt mean nothing, and a
         # runner-up close to 1.0 would make the FallbackClassifier call the message ambiguous.
         message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
-        entities = [e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) != SENTIMENT_ENTITY]
+        entities = [
+            e for e in message.get(ENTITIES) or [] if e.get(ENTITY_ATTRIBUTE_TYPE) != SENTIMENT_ENTITY
+        ]
         message.set(ENTITIES, entities, add_to_output=True)
         message.set(LANGUAGE, language, add_to_output=True)

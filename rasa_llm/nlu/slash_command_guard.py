@@ -51,7 +51,9 @@ def _kept_entities(entities_json: str | None, allowed_entities: frozenset[str]) 
         return {}
     if not isinstance(entities, dict):
         return {}
-    return {name: value for name, value in entities.items() if name in allowed_entities and isinstance(value, str)}
+    return {
+        name: value for name, value in entities.items() if name in allowed_entities and isinstance(value, str)
+    }
 
 
 def guard_slash_command(

@@ -1,4 +1,6 @@
-"""Personal data never reaches the report: rasa_llm.shared.privacy's maskers, with order numbers masked too."""
+"""Personal data never reaches the report: rasa_llm.shared.privacy's maskers, with order numbers masked
+too."""
+
 from __future__ import annotations
 
 import pytest

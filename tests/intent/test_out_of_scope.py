@@ -35,7 +35,9 @@ UNSEEN_IN_SCOPE = ["where is my parcel", "i want to send these boots back", "hey
 @pytest.fixture(scope="module")
 def trained():
     examples = tiny_examples() + [Example(text, "out_of_scope", "neutral") for text in OUT_OF_SCOPE]
-    classifier, _ = fit_classifier(examples, default_encoder_path(), TrainingConfig(**{**FAST_CONFIG, "epochs": 6}))
+    classifier, _ = fit_classifier(
+        examples, default_encoder_path(), TrainingConfig(**{**FAST_CONFIG, "epochs": 6})
+    )
     return classifier
 
 

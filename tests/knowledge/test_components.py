@@ -105,7 +105,9 @@ DOMAIN = Domain.from_dict(
 
 def _nlg(**settings) -> KnowledgeAnswerNLG:
     # Created the way Rasa creates it from endpoints.yml.
-    nlg = NaturalLanguageGenerator.create(EndpointConfig(type="rasa_llm.KnowledgeAnswerNLG", **settings), DOMAIN)
+    nlg = NaturalLanguageGenerator.create(
+        EndpointConfig(type="rasa_llm.KnowledgeAnswerNLG", **settings), DOMAIN
+    )
     assert isinstance(nlg, KnowledgeAnswerNLG)
     return nlg
 
@@ -132,14 +134,21 @@ def test_other_responses_are_rendered_from_the_domain(retrieve) -> None:
 
 
 def test_a_knowledge_question_gets_an_answer_with_its_sources(retrieve) -> None:
-    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?", retrieve))
+    message = _generate(
+        _nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?", retrieve)
+    )
 
     assert "5–7 business days" in message["text"]
-    assert message["custom"] == {"sources": [{"id": "refund-timing", "title": "Refund timing"}], "mode": "extractive"}
+    assert message["custom"] == {
+        "sources": [{"id": "refund-timing", "title": "Refund timing"}],
+        "mode": "extractive",
+    }
 
 
 def test_an_unanswerable_question_keeps_the_domain_text_and_offers_a_person(retrieve) -> None:
-    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("who won the game last night?", retrieve))
+    message = _generate(
+        _nlg(backend="none"), "utter_knowledge_answer", _tracker("who won the game last night?", retrieve)
+    )
 
     assert message["text"] == "Sorry, I'm not sure about that."
     assert message["buttons"] == [{"title": "Talk to a person", "payload": "/contact_human_agent"}]
@@ -147,7 +156,9 @@ def test_an_unanswerable_question_keeps_the_domain_text_and_offers_a_person(retr
 
 
 def test_an_order_question_points_to_the_order_flow(retrieve) -> None:
-    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("where is my order ORD-10002?", retrieve))
+    message = _generate(
+        _nlg(backend="none"), "utter_knowledge_answer", _tracker("where is my order ORD-10002?", retrieve)
+    )
 
     assert message["text"] == "Say 'track my order' and I'll look it up."
     assert message["custom"]["mode"] == "abstained"
@@ -155,7 +166,9 @@ def test_an_order_question_points_to_the_order_flow(retrieve) -> None:
 
 def test_without_the_retriever_in_the_pipeline_the_bot_abstains(caplog) -> None:
     with caplog.at_level(logging.WARNING):
-        message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?"))
+        message = _generate(
+            _nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?")
+        )
 
     assert message["custom"]["mode"] == "abstained"
     assert "add rasa_llm.KnowledgeRetriever" in caplog.text
@@ -176,7 +189,12 @@ def test_a_failure_inside_the_responder_is_an_abstention_not_a_crash(retrieve, m
 
 
 def test_the_prompt_sees_the_recent_conversation(retrieve) -> None:
-    earlier = (UserUttered("hi"), BotUttered("Hello!"), UserUttered("I bought a tent"), BotUttered("Nice choice."))
+    earlier = (
+        UserUttered("hi"),
+        BotUttered("Hello!"),
+        UserUttered("I bought a tent"),
+        BotUttered("Nice choice."),
+    )
     nlg = _nlg(backend="none", history_turns=1)
 
     assert nlg._history(_tracker("how long do refunds take?", retrieve, earlier)) == [
@@ -187,8 +205,12 @@ def test_the_prompt_sees_the_recent_conversation(retrieve) -> None:
 
 @pytest.mark.parametrize(
     "settings, message",
-    [({"backend": "local", "tiemout": 3}, "Unknown knowledge answer setting"), ({"backend": "openai"}, "needs `url`"),
-     ({"backend": "gpt"}, "backend must be one of"), ({"timeout": -1}, "must be positive")],
+    [
+        ({"backend": "local", "tiemout": 3}, "Unknown knowledge answer setting"),
+        ({"backend": "openai"}, "needs `url`"),
+        ({"backend": "gpt"}, "backend must be one of"),
+        ({"timeout": -1}, "must be positive"),
+    ],
 )
 def test_bad_nlg_settings_fail_at_start_with_a_clear_message(settings: dict, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):

@@ -36,8 +36,10 @@ def _nlg(**settings) -> KnowledgeAnswerNLG:
 
 def _user(text: str, intent: str, retrieve) -> UserUttered:
     passages = retrieve(text)
-    knowledge = {"passages": [{"id": p.id, "title": p.title, "text": p.text, "score": p.score} for p in passages],
-                 "top_score": passages[0].score}
+    knowledge = {
+        "passages": [{"id": p.id, "title": p.title, "text": p.text, "score": p.score} for p in passages],
+        "top_score": passages[0].score,
+    }
     return UserUttered(text, intent={"name": intent, "confidence": 0.9},
                        parse_data={"intent": {"name": intent, "confidence": 0.9}, "knowledge": knowledge})
 
@@ -53,7 +55,9 @@ def _sources(message: dict) -> list[str]:
 
 def test_an_informational_intent_is_answered_from_the_passage_for_the_message(retrieve) -> None:
     nlg = _nlg(informational_intents=["delivery_period"])
-    message = _reply(nlg, "utter_delivery_period", _user("do you deliver on weekends", "delivery_period", retrieve))
+    message = _reply(
+        nlg, "utter_delivery_period", _user("do you deliver on weekends", "delivery_period", retrieve)
+    )
     assert _sources(message) == ["weekend-holiday-delivery"]
     assert "weekend" in message["text"].lower()
 
@@ -64,7 +68,9 @@ def test_an_intent_off_the_list_keeps_its_template(retrieve) -> None:
     assert message["text"] == DELIVERY_TEMPLATE and "custom" not in message
 
 
-def test_without_a_relevant_passage_the_template_answers_if_it_is_about_the_question(retrieve, monkeypatch) -> None:
+def test_without_a_relevant_passage_the_template_answers_if_it_is_about_the_question(
+    retrieve, monkeypatch
+) -> None:
     nlg = _nlg(informational_intents=["delivery_period"])
     monkeypatch.setattr(nlg.relevance, "relevant", lambda question, passages: [])
     message = _reply(nlg, "utter_delivery_period", _user("how many days does express delivery take",
@@ -85,7 +91,9 @@ def test_a_misrouted_question_gets_an_honest_dont_know_not_a_neighbouring_templa
 def test_a_form_question_after_the_answer_is_left_alone(retrieve) -> None:
     nlg = _nlg(informational_intents=["delivery_period"])
     asked = _user("do you deliver on weekends", "delivery_period", retrieve)
-    answered = BotUttered("We do not deliver on weekends.", data={"custom": {"mode": "extractive", "sources": []}})
+    answered = BotUttered(
+        "We do not deliver on weekends.", data={"custom": {"mode": "extractive", "sources": []}}
+    )
     assert _reply(nlg, "utter_ask_email", asked, answered)["text"] == "And your email?"
 
 
@@ -93,7 +101,9 @@ def test_a_follow_up_is_answered_in_the_context_of_the_previous_question(retriev
     nlg = _nlg()
     first = _user("how much does shipping cost", "nlu_fallback", retrieve)
     answer = BotUttered("Standard shipping costs $4.95.", data={"custom": {"mode": "extractive"}})
-    message = _reply(nlg, "utter_knowledge_answer", first, answer, _user("and for canada?", "nlu_fallback", retrieve))
+    message = _reply(
+        nlg, "utter_knowledge_answer", first, answer, _user("and for canada?", "nlu_fallback", retrieve)
+    )
     assert set(_sources(message)) & {"international-shipping", "express-international", "shipping-countries"}
 
 
@@ -101,7 +111,9 @@ def test_a_follow_up_taken_for_out_of_scope_is_still_answered(retrieve) -> None:
     nlg = _nlg()
     first = _user("how long does standard shipping take", "delivery_period", retrieve)
     answer = BotUttered("Standard shipping takes 3-5 business days.", data={"custom": {"mode": "extractive"}})
-    message = _reply(nlg, "utter_out_of_scope", first, answer, _user("what about express?", "out_of_scope", retrieve))
+    message = _reply(
+        nlg, "utter_out_of_scope", first, answer, _user("what about express?", "out_of_scope", retrieve)
+    )
     assert _sources(message) and "express" in message["text"].lower()
 
 
@@ -114,7 +126,9 @@ def test_a_follow_up_taken_for_another_intent_is_answered_after_a_knowledge_answ
     nlg = _nlg()
     first = _user("how much does shipping cost", "delivery_options", retrieve)
     answer = BotUttered("Standard shipping costs $4.95.", data={"custom": {"mode": "extractive"}})
-    message = _reply(nlg, "utter_anything_with_order", first, answer, _user("and for canada?", "inform", retrieve))
+    message = _reply(
+        nlg, "utter_anything_with_order", first, answer, _user("and for canada?", "inform", retrieve)
+    )
     assert set(_sources(message)) & {"international-shipping", "express-international", "shipping-countries"}
 
 

@@ -15,7 +15,12 @@ PERSONAL = {"email": "maria.garcia@example.com", "card": "4111 1111 1111 1111", 
             "street": "221B Baker Street"}
 QUESTION = (f"Can you deliver a tent to {PERSONAL['street']}? Reach me at {PERSONAL['email']} or "
             f"{PERSONAL['phone']}; I'd pay with card {PERSONAL['card']}.")
-PASSAGE = RetrievedPassage("shipping", "Shipping", "We ship tents anywhere in the US. Standard delivery takes 3-5 business days.", 0.9)
+PASSAGE = RetrievedPassage(
+    "shipping",
+    "Shipping",
+    "We ship tents anywhere in the US. Standard delivery takes 3-5 business days.",
+    0.9,
+)
 
 
 class ConstantEncoder:

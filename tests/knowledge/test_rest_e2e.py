@@ -38,7 +38,9 @@ def server(bot):
 
 
 def say(url: str, sender: str, text: str) -> list[dict]:
-    response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    response = requests.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
     response.raise_for_status()
     return response.json()
 
@@ -68,7 +70,9 @@ def test_a_knowledge_question_gets_a_generated_answer_citing_its_passage(server)
     custom = citation(messages)
     assert custom["mode"] == "generated"
     assert {"id": "return-window", "title": "Return window"} in custom["sources"]
-    assert llm.requests[-1]["messages"][-1]["content"].endswith("\nQuestion: how many days do I have to send something back?")
+    assert llm.requests[-1]["messages"][-1]["content"].endswith(
+        "\nQuestion: how many days do I have to send something back?"
+    )
 
 
 def test_an_answer_the_sources_do_not_support_becomes_the_passage_itself(server) -> None:
@@ -76,8 +80,10 @@ def test_an_answer_the_sources_do_not_support_becomes_the_passage_itself(server)
     messages = say(url, "e2e-extractive", "how much does express shipping cost?")
 
     assert "$12.95" in reply_text(messages) and "30 days" not in reply_text(messages)
-    assert citation(messages) == {"sources": [{"id": "shipping-options", "title": "Shipping options in the US"}],
-                                  "mode": "extractive"}
+    assert citation(messages) == {
+        "sources": [{"id": "shipping-options", "title": "Shipping options in the US"}],
+        "mode": "extractive",
+    }
 
 
 def test_order_and_unknown_questions_are_not_answered_from_the_knowledge_base(server) -> None:

@@ -9,7 +9,9 @@ from tests.knowledge.test_components import DOMAIN, _nlg, _tracker
 
 
 def _generate(nlg: KnowledgeAnswerNLG, channel: str, tracker) -> dict:
-    return asyncio.run(nlg.generate("utter_knowledge_answer", tracker, channel, domain_responses=DOMAIN.responses))
+    return asyncio.run(
+        nlg.generate("utter_knowledge_answer", tracker, channel, domain_responses=DOMAIN.responses)
+    )
 
 
 def test_rasa_shell_gets_the_sources_as_a_line_and_no_payload(retrieve) -> None:

@@ -38,7 +38,8 @@ def _fail_like_rasa(remote_error: Exception) -> None:
     except Exception:
         logging.getLogger("rasa.core.processor").exception(
             "Encountered an exception while running action 'order_verification_form'.Bot will continue, "
-            "but the actions events are lost. Please check the logs of your action server for more information."
+            "but the actions events are lost. Please check the logs of your action server for more "
+            "information."
         )
 
 
@@ -46,16 +47,22 @@ def test_an_unreachable_action_server_is_one_warning_line(log):
     action_log = logging.getLogger("rasa.core.actions.action")
     action_log.error(f"Failed to run custom action 'action_validate_slot_mappings'. Couldn't connect to the "
                      f"server at '{URL}'. Is the server running? Error: Cannot connect to host")
-    action_log.warning("Failed to execute custom action 'action_validate_slot_mappings' as a result of error "
-                       f"'Failed to execute custom action 'action_validate_slot_mappings'. Couldn't connect to "
-                       f"the server at '{URL}.'")
-    _fail_like_rasa(RasaException(
-        f"Failed to execute custom action 'validate_order_verification_form'. Couldn't connect to the server at '{URL}."
-    ))
+    action_log.warning(
+        "Failed to execute custom action 'action_validate_slot_mappings' as a result of error "
+        f"'Failed to execute custom action 'action_validate_slot_mappings'. Couldn't connect to "
+        f"the server at '{URL}.'"
+    )
+    _fail_like_rasa(
+        RasaException(
+            "Failed to execute custom action 'validate_order_verification_form'. Couldn't connect to the "
+            f"server at '{URL}."
+        )
+    )
 
     lines = log.getvalue().splitlines()
     assert lines == [
-        f"WARNING rasa.core.processor - Custom action 'order_verification_form' did not run: the action server "
+        "WARNING rasa.core.processor - Custom action 'order_verification_form' did not run: the action "
+        "server "
         f"at {URL} could not be reached."
     ]
 

@@ -56,7 +56,9 @@ def test_secrets_are_recognised_by_where_they_stand(text, secret):
 def test_a_record_is_masked_after_formatting_its_arguments(captured_logger):
     logger, stream = captured_logger
 
-    logger.info("user %s paid with %s using key %s", "maria.garcia@example.com", "4111 1111 1111 1111", SECRET_VALUE)
+    logger.info(
+        "user %s paid with %s using key %s", "maria.garcia@example.com", "4111 1111 1111 1111", SECRET_VALUE
+    )
 
     assert stream.getvalue() == "user [EMAIL] paid with [CARD] using key [SECRET]\n"
 
@@ -85,8 +87,17 @@ def test_a_record_whose_arguments_do_not_fit_is_still_written(captured_logger):
 
 def _log_in_subprocess(code: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**PROJECT_ENV, "SHOP_API_KEY": SECRET_VALUE, "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **PROJECT_ENV,
+            "SHOP_API_KEY": SECRET_VALUE,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PATH": "/usr/bin:/bin",
+        },
     )
     assert result.returncode == 0, result.stderr
     return result.stderr
@@ -103,7 +114,8 @@ def test_rasa_keeps_the_filter_through_its_own_logging_set_up():
         "rasa.utils.io.configure_colored_logging('INFO')\n"
         "update_sanic_log_level()\n"
         "logging.getLogger('rasa.core.processor').info('message from maria.garcia@example.com')\n"
-        "logging.getLogger('sanic.error').error('failed with key %s', __import__('os').environ['SHOP_API_KEY'])\n"
+        "logging.getLogger('sanic.error').error('failed with key %s', "
+        "__import__('os').environ['SHOP_API_KEY'])\n"
     )
 
     assert "message from [EMAIL]" in stderr

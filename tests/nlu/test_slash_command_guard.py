@@ -54,7 +54,9 @@ def _parse(text: str, guard: SlashCommandGuard) -> Message:
 
 def test_without_the_guard_rasa_takes_intent_and_entities_from_the_user():
     # The behaviour the guard exists for: Rasa trusts slash commands from any channel.
-    (parsed,) = RegexMessageHandler().process([Message(data={TEXT: '/return_item{"order_id": "ORD-10003"}'})], DOMAIN)
+    (parsed,) = RegexMessageHandler().process(
+        [Message(data={TEXT: '/return_item{"order_id": "ORD-10003"}'})], DOMAIN
+    )
 
     assert parsed.get(INTENT)["name"] == "return_item"
     assert parsed.get(ENTITIES)[0]["value"] == "ORD-10003"

@@ -32,10 +32,14 @@ def policy(tmp_path):
 
 
 def _next_action(policy: ActionFailurePolicy, *events) -> str | None:
-    tracker = DialogueStateTracker.from_events("someone", [
-        ActionExecuted("action_listen"), UserUttered("where is my order", {"name": "track_order", "confidence": 1.0}),
-        *events,
-    ])
+    tracker = DialogueStateTracker.from_events(
+        "someone",
+        [
+            ActionExecuted("action_listen"),
+            UserUttered("where is my order", {"name": "track_order", "confidence": 1.0}),
+            *events,
+        ],
+    )
     prediction = policy.predict_action_probabilities(tracker, DOMAIN)
     if max(prediction.probabilities) == 0:
         return None
@@ -71,7 +75,9 @@ def test_actions_that_ran_leave_the_prediction_to_the_other_policies(policy, eve
 def test_training_fails_when_the_response_is_missing(tmp_path):
     policy = ActionFailurePolicy.create(
         {**ActionFailurePolicy.get_default_config(), "failure_response": "utter_missing"},
-        LocalModelStorage(tmp_path), Resource("failure_policy"), ExecutionContext(graph_schema=None, model_id="t"),
+        LocalModelStorage(tmp_path),
+        Resource("failure_policy"),
+        ExecutionContext(graph_schema=None, model_id="t"),
     )
 
     with pytest.raises(RasaException, match="utter_missing"):

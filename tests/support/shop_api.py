@@ -81,7 +81,17 @@ def start_shop_api(tmp_path: Path, timeout: float = 60.0, api_key: str | None = 
         base_url = f"http://127.0.0.1:{port}"
         process = ManagedProcess(
             "shop API",
-            [sys.executable, "-m", "bot.shop_api", "--host", "127.0.0.1", "--port", str(port), "--db", str(db_path)],
+            [
+                sys.executable,
+                "-m",
+                "bot.shop_api",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--db",
+                str(db_path),
+            ],
             f"{base_url}/health",
             Path(tmp_path) / f"shop_api.{attempt}.log",
             env={**PROJECT_ENV, "SHOP_API_KEY": api_key},

@@ -62,11 +62,29 @@ def rasa_with_credentials(stack: ChannelsStack) -> ManagedProcess:
     settings = stack.settings
     return ManagedProcess(
         "rasa",
-        [sys.executable, "-m", "rasa", "run", "--model", str(stack.model), "--endpoints", str(stack.endpoints),
-         "--credentials", str(stack.credentials), "--port", str(settings.rasa_port), "--interface", "127.0.0.1",
-         "--enable-api", "--auth-token", settings.rasa_token],
-        f"{settings.rasa_url}/", settings.run_dir / "logs" / "rasa.log",
-        env=stack.rasa_env(), cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "run",
+            "--model",
+            str(stack.model),
+            "--endpoints",
+            str(stack.endpoints),
+            "--credentials",
+            str(stack.credentials),
+            "--port",
+            str(settings.rasa_port),
+            "--interface",
+            "127.0.0.1",
+            "--enable-api",
+            "--auth-token",
+            settings.rasa_token,
+        ],
+        f"{settings.rasa_url}/",
+        settings.run_dir / "logs" / "rasa.log",
+        env=stack.rasa_env(),
+        cwd=ROOT,
     )
 
 
@@ -84,8 +102,12 @@ def channels_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Channel
             slack_token="xoxb-" + secrets.token_hex(8), slack_signing_secret=secrets.token_hex(16),
         )
         left_out = write_run_credentials(
-            ROOT / "credentials.yml", stack.credentials,
-            environ={"SLACK_BOT_TOKEN": stack.slack_token, "SLACK_SIGNING_SECRET": stack.slack_signing_secret},
+            ROOT / "credentials.yml",
+            stack.credentials,
+            environ={
+                "SLACK_BOT_TOKEN": stack.slack_token,
+                "SLACK_SIGNING_SECRET": stack.slack_signing_secret,
+            },
             overrides={SLACK_CHANNEL_KEY: {"slack_api_url": slack.api_url}},
         )
         assert not left_out, f"credentials.yml needs variables the tests do not set: {left_out}"

@@ -7,8 +7,10 @@ from typing import Any
 from bot.channels.slack import SlackBot, SlackInput
 from bot.channels.socketio import SocketIOOutput
 
-CITED = {"sources": [{"id": "kb-returns", "title": "Returns & refunds"}, {"id": "kb-ship", "title": "Shipping"}],
-         "mode": "generated"}
+CITED = {
+    "sources": [{"id": "kb-returns", "title": "Returns & refunds"}, {"id": "kb-ship", "title": "Shipping"}],
+    "mode": "generated",
+}
 
 
 class RecordingSocketServer:

@@ -16,10 +16,25 @@ def test_greeting_in_rasa_shell_gets_a_reply(channels_stack, domain_texts):
     greetings = domain_texts("utter_greet")
     shell = pexpect.spawn(
         sys.executable,
-        ["-m", "rasa", "shell", "--model", str(channels_stack.model), "--endpoints", str(channels_stack.endpoints),
-         "--credentials", str(channels_stack.credentials), "--port", str(free_port())],
-        cwd=str(ROOT), env={**os.environ, **channels_stack.rasa_env(), "TERM": "xterm"},
-        encoding="utf-8", codec_errors="replace", dimensions=(50, 200), timeout=420,
+        [
+            "-m",
+            "rasa",
+            "shell",
+            "--model",
+            str(channels_stack.model),
+            "--endpoints",
+            str(channels_stack.endpoints),
+            "--credentials",
+            str(channels_stack.credentials),
+            "--port",
+            str(free_port()),
+        ],
+        cwd=str(ROOT),
+        env={**os.environ, **channels_stack.rasa_env(), "TERM": "xterm"},
+        encoding="utf-8",
+        codec_errors="replace",
+        dimensions=(50, 200),
+        timeout=420,
     )
     shell.logfile_read = open(settings.run_dir / "logs" / "rasa_shell.log", "w")
     try:

@@ -20,8 +20,9 @@ def new_dm() -> dict[str, str]:
 
 
 def post_event(stack, body: bytes, headers: dict[str, str] | None) -> requests.Response:
-    return requests.post(stack.slack_webhook, data=body, headers=headers or {"Content-Type": "application/json"},
-                         timeout=30)
+    return requests.post(
+        stack.slack_webhook, data=body, headers=headers or {"Content-Type": "application/json"}, timeout=30
+    )
 
 
 def test_signed_message_gets_the_bots_reply_posted_to_slack(channels_stack, domain_texts):
@@ -39,7 +40,9 @@ def test_signed_message_gets_the_bots_reply_posted_to_slack(channels_stack, doma
 
 
 def test_url_verification_challenge_is_answered(channels_stack):
-    body = json.dumps({"type": "url_verification", "token": "unused", "challenge": "c-" + uuid.uuid4().hex}).encode()
+    body = json.dumps(
+        {"type": "url_verification", "token": "unused", "challenge": "c-" + uuid.uuid4().hex}
+    ).encode()
 
     response = post_event(channels_stack, body, signed_headers(channels_stack.slack_signing_secret, body))
 

@@ -108,7 +108,9 @@ def test_citations_are_listed_under_the_answer(page: Page):
     send(page, "what is your return policy")
 
     answer = page.locator(".msg--bot").last
-    expect(answer.locator(".msg__text")).to_have_text("Unworn items can be returned within 30 days of delivery.")
+    expect(answer.locator(".msg__text")).to_have_text(
+        "Unworn items can be returned within 30 days of delivery."
+    )
     expect(answer.locator(".sources__label")).to_have_text("Sources")
     expect(answer.locator(".sources__item")).to_have_text(["Returns & exchanges", "Prepaid return labels"])
     expect(page.get_by_text("The assistant is typing…")).to_be_hidden()

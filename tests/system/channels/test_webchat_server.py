@@ -56,8 +56,17 @@ def test_only_rasa_may_be_contacted_and_scripts_come_from_self(base_url: str):
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/server.py", "/../server.py", "/%2e%2e/server.py", "/node_modules/socket.io-client/package.json",
-                                  "/package.json", "/index.html/../server.py"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/server.py",
+        "/../server.py",
+        "/%2e%2e/server.py",
+        "/node_modules/socket.io-client/package.json",
+        "/package.json",
+        "/index.html/../server.py",
+    ],
+)
 def test_files_outside_the_page_are_not_served(base_url: str, path: str):
     status, _, body = get(base_url + path)
     assert status == 404 and b"import" not in body

@@ -41,7 +41,9 @@ class Chat:
     def returned_items(self, order_id: str) -> list[list[tuple[str, int]]]:
         """The (sku, quantity) lines of each return on `order_id`, oldest first."""
         with self.stack.shop_db() as db:
-            returns = db.execute("SELECT id FROM returns WHERE order_id = ? ORDER BY id", (order_id,)).fetchall()
+            returns = db.execute(
+                "SELECT id FROM returns WHERE order_id = ? ORDER BY id", (order_id,)
+            ).fetchall()
             return [
                 sorted(map(tuple, db.execute(
                     "SELECT sku, quantity FROM return_items WHERE return_id = ?", (ret["id"],)).fetchall()))
@@ -50,4 +52,6 @@ class Chat:
 
     def handoffs(self) -> int:
         with self.stack.shop_db() as db:
-            return len(db.execute("SELECT id FROM handoffs WHERE conversation_id = ?", (self.sender,)).fetchall())
+            return len(
+                db.execute("SELECT id FROM handoffs WHERE conversation_id = ?", (self.sender,)).fetchall()
+            )

@@ -12,7 +12,9 @@ INTERNATIONAL = {"international-shipping", "express-international", "shipping-co
 
 
 def sources(messages: list[dict]) -> set[str]:
-    return {source["id"] for message in messages for source in (message.get("custom") or {}).get("sources", [])}
+    return {
+        source["id"] for message in messages for source in (message.get("custom") or {}).get("sources", [])
+    }
 
 
 def bot_actions(stack: RunningStack, sender: str) -> list[str]:

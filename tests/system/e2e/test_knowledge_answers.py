@@ -19,10 +19,14 @@ QUESTIONS = [
 
 
 @pytest.mark.parametrize("question, passages, wordings", QUESTIONS)
-def test_a_knowledge_question_is_answered_with_its_fact_and_a_citation(bot_stack, question, passages, wordings):
+def test_a_knowledge_question_is_answered_with_its_fact_and_a_citation(
+    bot_stack, question, passages, wordings
+):
     messages = bot_stack.say(bot_stack.new_sender(), question, timeout=120)
 
-    customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict) and "sources" in m["custom"]]
+    customs = [
+        m["custom"] for m in messages if isinstance(m.get("custom"), dict) and "sources" in m["custom"]
+    ]
     assert len(customs) == 1, f"no knowledge answer in {messages}"
     assert customs[0]["mode"] in ("generated", "extractive")
     assert set(passages) & {source["id"] for source in customs[0]["sources"]}

@@ -11,7 +11,10 @@ from tests.system.e2e.chat import Chat
 pytestmark = pytest.mark.slow
 
 MARIA, JOHN, AIKO, LUKAS = (
-    "maria.garcia@example.com", "john.smith@example.com", "aiko.tanaka@example.com", "lukas.becker@example.com"
+    "maria.garcia@example.com",
+    "john.smith@example.com",
+    "aiko.tanaka@example.com",
+    "lukas.becker@example.com",
 )
 ENGLISH_ONLY = "only chat in english"
 

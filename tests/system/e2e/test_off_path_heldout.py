@@ -18,7 +18,10 @@ def bot_stack(tmp_path_factory):
         yield stack
 
 MARIA, JOHN, AIKO, LUKAS = (
-    "maria.garcia@example.com", "john.smith@example.com", "aiko.tanaka@example.com", "lukas.becker@example.com"
+    "maria.garcia@example.com",
+    "john.smith@example.com",
+    "aiko.tanaka@example.com",
+    "lukas.becker@example.com",
 )
 
 
@@ -88,8 +91,11 @@ def test_boots_that_are_not_on_the_order_are_named(bot_stack):
     assert chat.returned_items("ORD-10003") == returns_before
 
 
-@pytest.mark.xfail(strict=False, reason="held-out, failed after the retrain: 'dunno' at the street question "
-                   "is read as a no and ends the form politely, so the misunderstanding count never reaches two")
+@pytest.mark.xfail(
+    strict=False,
+    reason="held-out, failed after the retrain: 'dunno' at the street question "
+    "is read as a no and ends the form politely, so the misunderstanding count never reaches two",
+)
 def test_two_answers_that_make_no_sense_bring_the_offer_of_a_person(bot_stack):
     chat = Chat(bot_stack)
     chat.say("I need to change the delivery address on my order")

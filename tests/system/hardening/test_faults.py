@@ -10,7 +10,11 @@ pytestmark = pytest.mark.slow
 
 def _tracking_number(stack) -> str:
     with stack.running.shop_db() as db:
-        return db.execute("SELECT tracking_number FROM orders WHERE order_id = 'ORD-10002'").fetchone()[0].lower()
+        return (
+            db.execute("SELECT tracking_number FROM orders WHERE order_id = 'ORD-10002'")
+            .fetchone()[0]
+            .lower()
+        )
 
 
 def _assert_recovers(observation, stack):
@@ -33,7 +37,9 @@ def test_action_server_down_gets_an_apology_not_silence(controllable_stack):
     observation = fault_scenarios.action_server_down(controllable_stack)
 
     assert "sorry" in observation.during, f"the bot said {observation.during!r} with the action server down"
-    assert observation.problems_logged["rasa"] == 1  # one warning (rasa_llm.logs.action_server_log), no tracebacks
+    assert (
+        observation.problems_logged["rasa"] == 1
+    )  # one warning (rasa_llm.logs.action_server_log), no tracebacks
     _assert_recovers(observation, controllable_stack)
 
 

@@ -61,6 +61,9 @@ def test_slash_commands_put_no_entity_in_the_tracker(corpus_run, bot_stack):
     for outcome in (o for o in outcomes if o.input.category == "slash_command"):
         for event in bot_stack.tracker(outcome.sender)["events"]:
             if event["event"] == "user":
-                injected += [(outcome.input.name, entity["entity"]) for entity in event["parse_data"]["entities"]
-                             if entity.get("extractor") == "RegexMessageHandler"]
+                injected += [
+                    (outcome.input.name, entity["entity"])
+                    for entity in event["parse_data"]["entities"]
+                    if entity.get("extractor") == "RegexMessageHandler"
+                ]
     assert not injected

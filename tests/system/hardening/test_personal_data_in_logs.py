@@ -20,7 +20,14 @@ def test_logs_hold_personal_data_and_secrets_only_masked(controllable_stack):
     stack.running.tracker(sender)  # the HTTP API with the token in the query string
 
     logs = {path.stem: path.read_text(errors="replace") for path in stack.log_paths}
-    raw_values = [CARD, PHONE, STREET, TRACK_ANSWERS["email"], stack.settings.shop_api_key, stack.settings.rasa_token]
+    raw_values = [
+        CARD,
+        PHONE,
+        STREET,
+        TRACK_ANSWERS["email"],
+        stack.settings.shop_api_key,
+        stack.settings.rasa_token,
+    ]
     found = {name: [value for value in raw_values if value in text] for name, text in logs.items()}
     assert not any(found.values()), found
     # Not vacuous: Rasa did log the messages, masked.

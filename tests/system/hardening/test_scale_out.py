@@ -38,9 +38,15 @@ def two_instances(controllable_stack, tmp_path_factory):
         endpoints_path.write_text(yaml.safe_dump(endpoints))
         instances = []
         for name in ("rasa-a", "rasa-b"):
-            settings = StackSettings(run_dir=run_dir / name, shop_port=base.shop_port, actions_port=base.actions_port,
-                                     rasa_port=free_port(), shop_api_key=base.shop_api_key,
-                                     rasa_token=base.rasa_token, shop_db=base.shop_db)
+            settings = StackSettings(
+                run_dir=run_dir / name,
+                shop_port=base.shop_port,
+                actions_port=base.actions_port,
+                rasa_port=free_port(),
+                shop_api_key=base.shop_api_key,
+                rasa_token=base.rasa_token,
+                shop_db=base.shop_db,
+            )
             start_in(stack, rasa_instance(settings, controllable_stack.model, endpoints_path, name),
                      timeout=RASA_START_TIMEOUT_S)
             instances.append(RunningStack(settings=settings, model=controllable_stack.model))

@@ -51,8 +51,12 @@ def test_no_key_like_string_in_the_repository():
 def test_the_key_patterns_catch_what_they_are_for():
     # Assembled here so that this file itself holds nothing key-like.
     value = secrets.token_hex(12)
-    samples = [f'OPENAI_API_KEY="sk-{"proj"}-{value}"', f"api_key: '{value}'", f"slack_token: xox{'b'}-{value}",
-               "-----BEGIN OPENSSH " + "PRIVATE KEY-----"]
+    samples = [
+        f'OPENAI_API_KEY="sk-{"proj"}-{value}"',
+        f"api_key: '{value}'",
+        f"slack_token: xox{'b'}-{value}",
+        "-----BEGIN OPENSSH " + "PRIVATE KEY-----",
+    ]
     harmless = ["slack_token: ${SLACK_BOT_TOKEN}", "api_key: str", "token = secrets.token_urlsafe(24)"]
 
     assert all(any(p.search(sample) for p in KEY_LIKE) for sample in samples)
