@@ -309,15 +309,9 @@ class _EarlyStopping:
 
 
 def fine_tune(
-    train: Sequence[Example],
-    validation: Sequence[Example],
-    intents: Sequence[str],
-    model_folder: Path,
-    tokenizer: BatchTokenizer,
-    config: TrainingConfig,
+    run: _Run, tokenizer: BatchTokenizer, config: TrainingConfig
 ) -> tuple[IntentSentimentModel, list[dict[str, float]], int]:
     """Train and return (the model at its best validation epoch, per-epoch history, best epoch)."""
-    run = _set_up(train, validation, intents, model_folder, tokenizer, config)
     stopping = _EarlyStopping(config.early_stopping_patience)
     history: list[dict[str, float]] = []
     with tqdm(
@@ -364,9 +358,8 @@ def fit_classifier(
     tokenizer = BatchTokenizer.from_pretrained(model_folder, config.max_length)
 
     with _torch_settings(config.num_threads):
-        model, history, best_epoch = fine_tune(
-            train, validation, intents, model_folder, tokenizer, config
-        )
+        run = _set_up(train, validation, intents, model_folder, tokenizer, config)
+        model, history, best_epoch = fine_tune(run, tokenizer, config)
         with tempfile.TemporaryDirectory(prefix="rasa-llm-export-") as work_dir:
             runtime = build_runtime(model, config.runtime_kind, config.num_threads, Path(work_dir))
 
