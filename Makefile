@@ -2,12 +2,9 @@
 #   make run    build the venv, train if needed, start shop API + action server, open `rasa shell`
 #   make test   the same set-up plus test tools, then the whole test suite
 SHELL := /bin/bash
-export RASA_TELEMETRY_ENABLED := false
-export USE_TF := 0
-export HF_HUB_OFFLINE := 1
-export TRANSFORMERS_OFFLINE := 1
-# torch's OpenMP threads otherwise spin while waiting, starving the other process on 2 cores
-export OMP_WAIT_POLICY := PASSIVE
+# The project's environment block (telemetry off, offline, no TensorFlow backend...): one file.
+include bot/environment.env
+export $(shell sed -n 's/^\([A-Z_]*\)=.*/\1/p' bot/environment.env)
 PY := .venv/bin/python
 
 .PHONY: run serve train test setup benchmark-intent benchmark-fallback benchmark-insights insights lint

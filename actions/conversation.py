@@ -75,11 +75,16 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        offered_for: str | None = tracker.get_slot(HANDOFF_REASON) if tracker.get_slot(HUMAN_OFFERED) else None
+        offered_for: str | None = (
+            tracker.get_slot(HANDOFF_REASON) if tracker.get_slot(HUMAN_OFFERED) else None
+        )
         reason = f"accepted the offer of a person ({offered_for})" if offered_for else ASKED_FOR_A_PERSON
         # A person takes over from here: no form may keep asking its questions.
         closing = [
-            SlotSet(HUMAN_OFFERED, None), SlotSet(HANDOFF_REASON, None), ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)
+            SlotSet(HUMAN_OFFERED, None),
+            SlotSet(HANDOFF_REASON, None),
+            ActiveLoop(None),
+            SlotSet(REQUESTED_SLOT, None),
         ]
         try:
             handoff = await ShopClient.from_env().create_handoff(
@@ -167,7 +172,11 @@ class ValidateEveryTurn(ValidationAction):
     def validate_sentiment(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value != "negative" or latest_intent(tracker) in ACKNOWLEDGES_FEELINGS or tracker.get_slot(HUMAN_OFFERED):
+        if (
+            value != "negative"
+            or latest_intent(tracker) in ACKNOWLEDGES_FEELINGS
+            or tracker.get_slot(HUMAN_OFFERED)
+        ):
             return {SENTIMENT: None}
         # No buttons: the customer's request goes on right after this, and may ask its own question.
         dispatcher.utter_message(text=messages.NEGATIVE_SENTIMENT)

@@ -50,7 +50,18 @@ from actions.shop_client import NotAllowed, NotFound, ShopClient, Unavailable
 JsonObject = dict[str, Any]
 
 # What a customer types to skip the optional cancel reason.
-SKIP_REASON = {"no", "nope", "skip", "none", "n/a", "na", "-", "rather not say", "no reason", "prefer not to say"}
+SKIP_REASON = {
+    "no",
+    "nope",
+    "skip",
+    "none",
+    "n/a",
+    "na",
+    "-",
+    "rather not say",
+    "no reason",
+    "prefer not to say",
+}
 CANCEL_REASON_NOT_GIVEN = "not given"
 
 
@@ -74,7 +85,9 @@ def _end_form() -> EventList:
     return [SlotSet(REQUESTED_SLOT, None)]
 
 
-def _stops_with_never_mind(slot: str, text: str | None, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict:
+def _stops_with_never_mind(
+    slot: str, text: str | None, dispatcher: CollectingDispatcher, tracker: Tracker
+) -> dict:
     """For the free-text reasons, where "I changed my mind" is an answer: "never mind" drops the form
     (with `utter_stopped`, as the stop rule says it); an empty dict when the answer is a reason."""
     if latest_intent(tracker) != "stop" or not normalize.is_never_mind(text):
@@ -89,7 +102,9 @@ def _request_text(tracker: Tracker, intent: str) -> tuple[str, list[str]]:
     for event in reversed(tracker.events):
         parse = event.get("parse_data") or {}
         if event.get("event") == "user" and (parse.get("intent") or {}).get("name") == intent:
-            products = [str(e.get("value")) for e in parse.get("entities") or [] if e.get("entity") == "product"]
+            products = [
+                str(e.get("value")) for e in parse.get("entities") or [] if e.get("entity") == "product"
+            ]
             return event.get("text") or "", products
     return "", []
 
@@ -184,7 +199,9 @@ class ValidateAddressChangeForm(OrderChangeForm):
         return []
 
     @staticmethod
-    def _checked(slot: str, value: str | None, complaint: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    def _checked(
+        slot: str, value: str | None, complaint: str, dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
         if value is None:
             dispatcher.utter_message(text=complaint)
         return {slot: value}
@@ -207,7 +224,9 @@ class ValidateAddressChangeForm(OrderChangeForm):
     def validate_address_postal_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._checked(ADDRESS_POSTAL_CODE, normalize.postal_code(value), messages.BAD_POSTAL_CODE, dispatcher)
+        return self._checked(
+            ADDRESS_POSTAL_CODE, normalize.postal_code(value), messages.BAD_POSTAL_CODE, dispatcher
+        )
 
     def validate_address_country(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -228,7 +247,9 @@ class ValidateReturnForm(OrderChangeForm):
 
     async def on_start(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
         try:
-            order = await ShopClient.from_env().lookup_order(tracker.get_slot(ORDER_ID), tracker.get_slot(EMAIL))
+            order = await ShopClient.from_env().lookup_order(
+                tracker.get_slot(ORDER_ID), tracker.get_slot(EMAIL)
+            )
         except (NotFound, NotAllowed):
             dispatcher.utter_message(text=messages.ORDER_GONE.format(order_id=tracker.get_slot(ORDER_ID)))
             return _end_form()
@@ -306,7 +327,9 @@ class ValidateReturnForm(OrderChangeForm):
 
 
 def _return_lines(items: list[JsonObject]) -> list[JsonObject]:
-    return [{"sku": item["sku"], "name": item.get("name"), "quantity": item.get("quantity", 1)} for item in items]
+    return [
+        {"sku": item["sku"], "name": item.get("name"), "quantity": item.get("quantity", 1)} for item in items
+    ]
 
 
 class ActionAskReturnItems(Action):
@@ -323,7 +346,9 @@ class ActionAskReturnItems(Action):
             dispatcher.utter_message(text=f"Which items from {order_id} would you like to return?")
             return []
         items: list[JsonObject] = order.get("items") or []
-        buttons = [{"title": item.get("name"), "payload": _inform_product(str(item.get("name")))} for item in items]
+        buttons = [
+            {"title": item.get("name"), "payload": _inform_product(str(item.get("name")))} for item in items
+        ]
         if len(items) > 1:
             buttons.append({"title": "All of them", "payload": _inform_product("all")})
         question = (
@@ -342,7 +367,9 @@ class ActionAskReturnConfirmed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
         dispatcher.utter_message(
             text=messages.return_question(
-                tracker.get_slot(ORDER_ID), tracker.get_slot(RETURN_ITEMS) or [], tracker.get_slot(RETURN_REASON) or ""
+                tracker.get_slot(ORDER_ID),
+                tracker.get_slot(RETURN_ITEMS) or [],
+                tracker.get_slot(RETURN_REASON) or "",
             ),
             buttons=messages.CONFIRM_RETURN_BUTTONS,
         )

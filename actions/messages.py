@@ -24,7 +24,9 @@ CONFIRM_RETURN_BUTTONS: list[dict[str, str]] = [
 SUPPORT_HOURS = "Mon-Fri 8 am-8 pm ET and Sat 10 am-4 pm ET"
 
 # --- verification ----------------------------------------------------------------------------------
-BAD_ORDER_ID = "That doesn't look like an order number. It's in your confirmation email and looks like ORD-10003."
+BAD_ORDER_ID = (
+    "That doesn't look like an order number. It's in your confirmation email and looks like ORD-10003."
+)
 BAD_EMAIL = "That doesn't look like an email address. Could you type it again, like name@example.com?"
 ORDER_NOT_FOUND = (
     "I couldn't find an order with that number and email. Could you check the email address? "
@@ -140,7 +142,10 @@ def return_blocked(order: Mapping[str, Any], now: datetime) -> str | None:
     if status == "returned":
         return f"{order_id} has already been returned."
     if status == "cancelled":
-        return f"{order_id} was cancelled, so there's nothing to return; its refund was issued when it was cancelled."
+        return (
+            f"{order_id} was cancelled, so there's nothing to return; its refund was issued when it was "
+            "cancelled."
+        )
     if status != "delivered":
         return f"{order_id} hasn't been delivered yet. Once it arrives you can return items within 30 days."
     deadline = order.get("return_deadline")
@@ -215,7 +220,9 @@ STILL_NOT_UNDERSTOOD = (
     "Would you like me to connect you with a person from our team?"
 )
 BAD_REASON = "Could you give the reason in a sentence or two (at most 500 characters)?"
-BAD_STREET = "That doesn't look like a street address. Please give the street and house number, e.g. 12 Pine Road."
+BAD_STREET = (
+    "That doesn't look like a street address. Please give the street and house number, e.g. 12 Pine Road."
+)
 BAD_CITY = "That doesn't look like a city name. Which city should it go to?"
 BAD_POSTAL_CODE = "That doesn't look like a postal code. Could you check it?"
 BAD_COUNTRY = "I didn't catch the country. Could you type its name, e.g. United States?"
@@ -227,11 +234,13 @@ def refunds(order_id: str, refund_docs: Sequence[Mapping[str, Any]]) -> str:
         amount = money(refund.get("amount"), refund.get("currency", "USD"))
         if refund.get("status") == "completed":
             lines.append(
-                f"{refund.get('refund_id')}: {amount}, completed on {format_date(refund.get('completed_at'))}."
+                f"{refund.get('refund_id')}: {amount}, completed on "
+                f"{format_date(refund.get('completed_at'))}."
             )
         else:
             lines.append(
-                f"{refund.get('refund_id')}: {amount}, being processed since {format_date(refund.get('created_at'))}; "
+                f"{refund.get('refund_id')}: {amount}, being processed since "
+                f"{format_date(refund.get('created_at'))}; "
                 "it should reach your original payment method within 5-7 business days."
             )
     return f"Refunds on {order_id}:\n" + "\n".join(lines)
@@ -241,7 +250,8 @@ def return_progress(doc: Mapping[str, Any]) -> str:
     return_id, status = doc.get("return_id"), doc.get("status")
     if status == "requested":
         return (
-            f"There's no refund on {doc.get('order_id')} yet: your return {return_id} is waiting for the parcel "
+            f"There's no refund on {doc.get('order_id')} yet: your return {return_id} is waiting for the "
+            "parcel "
             "to reach our warehouse. The refund follows 5-7 business days after it arrives."
         )
     if status == "received":
@@ -263,7 +273,8 @@ def invoice(order: Mapping[str, Any], masked_email: str) -> str:
     order_id, status = order.get("order_id"), order.get("status")
     if status == "processing":
         return (
-            f"The invoice for {order_id} is emailed as a PDF with the shipping confirmation, so it will reach "
+            f"The invoice for {order_id} is emailed as a PDF with the shipping confirmation, so it will "
+            "reach "
             f"{masked_email} as soon as the order ships."
         )
     return (
@@ -271,12 +282,6 @@ def invoice(order: Mapping[str, Any], masked_email: str) -> str:
         "(check your spam folder too). I can't re-send it from here, but a person from our team can. "
         "Would you like me to connect you?"
     )
-
-
-def mask_email(address: str) -> str:
-    """j***@example.com: enough for the customer to recognise, not enough to leak."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "your email address"
 
 
 def not_on_order(kinds: Sequence[str], order_id: str) -> str:
@@ -300,12 +305,15 @@ def refund_timing(order_id: str, refund_status: str | None, refund_docs: Sequenc
         )
     if latest.get("status") == "completed":
         return (
-            f"{latest.get('refund_id')} was completed on {format_date(latest.get('completed_at'))}, so the money "
-            "is already on its way back to your original payment method; banks can take up to 5 business days "
+            f"{latest.get('refund_id')} was completed on {format_date(latest.get('completed_at'))}, so the "
+            "money "
+            "is already on its way back to your original payment method; banks can take up to 5 business "
+            "days "
             "to show it."
         )
     return (
         f"{latest.get('refund_id')} should reach your original payment method within 5-7 business days of "
-        f"{format_date(latest.get('created_at'))}, when it was issued; your bank may take a day or two more to "
+        f"{format_date(latest.get('created_at'))}, when it was issued; your bank may take a day or two more "
+        "to "
         "show it."
     )

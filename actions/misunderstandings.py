@@ -60,7 +60,9 @@ class OffersPersonWhenStuck(FormValidationAction, ABC):
         del dispatcher.messages[said_before:]
         return [
             *events,
-            *offer_human(dispatcher, messages.STILL_NOT_UNDERSTOOD, f"the bot did not understand the {requested}"),
+            *offer_human(
+                dispatcher, messages.STILL_NOT_UNDERSTOOD, f"the bot did not understand the {requested}"
+            ),
             *self.gave_up(),
             SlotSet(MISUNDERSTOOD, 0),
             SlotSet(REQUESTED_SLOT, None),  # ends the form

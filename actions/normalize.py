@@ -15,7 +15,8 @@ _ORDER_ID = re.compile(r"(?:\bord\s*[-#]?\s*|#|(?<![\w#-]))(\d{5})\b", re.IGNORE
 # An order id said as one ("ORD-10008", "#10008"): inside a form a bare number may be a postal code.
 _EXPLICIT_ORDER_ID = re.compile(r"(?:\bord\s*[-#]?\s*|#)(\d{5})\b", re.IGNORECASE)
 _NEVER_MIND = re.compile(
-    r"\b(?:never\s*mind|nevermind|forget (?:it|about it|that)|don'?t bother|no need|leave it)\b", re.IGNORECASE
+    r"\b(?:never\s*mind|nevermind|forget (?:it|about it|that)|don'?t bother|no need|leave it)\b",
+    re.IGNORECASE,
 )
 _NEGATION = re.compile(r"\b(?:no|not|don'?t|dont|never|keep|stop)\b", re.IGNORECASE)
 # Thanks and goodbyes the classifier may miss when they come instead of an order number or email.
@@ -37,7 +38,9 @@ _RETURN_ALL_WORDS = ("all", "both", "everything", "every item", "whole order", "
 # Words of product names too common to tell two items apart ("Trekking Poles Pair", "Dry Bag 20L").
 _NAME_STOPWORDS = {"the", "and", "of", "for", "with", "pair", "pack", "set"}
 # "all except the tee", "everything but the socks": the words after the marker name what stays.
-_EXCEPT = re.compile(r"\b(?:except(?: for)?|but(?: not)?|apart from|other than|besides|minus|without|not the)\b")
+_EXCEPT = re.compile(
+    r"\b(?:except(?: for)?|but(?: not)?|apart from|other than|besides|minus|without|not the)\b"
+)
 # What customers call the kinds of things the shop sells, to say which one is not on an order.
 PRODUCT_KINDS = (
     "tent", "bivy", "sleeping bag", "sleeping pad", "daypack", "backpack", "running vest", "vest",
@@ -117,7 +120,12 @@ def street(text: Any) -> str | None:
 
 def city(text: Any) -> str | None:
     value = free_text(text, MAX_CITY_CHARS)
-    if value is None or len(value) < 2 or not any(c.isalpha() for c in value) or any(c.isdigit() for c in value):
+    if (
+        value is None
+        or len(value) < 2
+        or not any(c.isalpha() for c in value)
+        or any(c.isdigit() for c in value)
+    ):
         return None
     return value
 
@@ -174,11 +182,17 @@ def match_items(text: str, products: Sequence[str], items: Sequence[dict[str, An
     chosen = [item for item in items if str(item.get("name", "")).lower() in named]
     if chosen:
         return chosen
-    said = {_stem(word) for word in _words(text)} | {_stem(word) for value in products for word in _words(value)}
+    said = {_stem(word) for word in _words(text)} | {
+        _stem(word) for value in products for word in _words(value)
+    }
     return [
         item
         for item in items
-        if {_stem(w) for w in _words(str(item.get("name", ""))) if w not in _NAME_STOPWORDS and not w.isdigit()}
+        if {
+            _stem(w)
+            for w in _words(str(item.get("name", "")))
+            if w not in _NAME_STOPWORDS and not w.isdigit()
+        }
         & said
     ]
 
@@ -218,7 +232,19 @@ def names_a_colour(text: str) -> bool:
 
 
 # Words that point at an item ("the other one", "the first") rather than give a reason.
-_POINTING_WORDS = {"one", "ones", "item", "items", "thing", "things", "both", "first", "second", "last", "other"}
+_POINTING_WORDS = {
+    "one",
+    "ones",
+    "item",
+    "items",
+    "thing",
+    "things",
+    "both",
+    "first",
+    "second",
+    "last",
+    "other",
+}
 
 
 def sounds_like_a_reason(text: str) -> bool:

@@ -43,6 +43,7 @@ from actions.common import (
 )
 from actions.forms import CANCEL_REASON_NOT_GIVEN
 from actions.shop_client import NotAllowed, NotFound, ReturnLine, ShopClient, Unavailable
+from rasa_llm.shared.privacy import shorten_emails
 
 
 class VerifiedOrderAction(Action, ABC):
@@ -72,7 +73,9 @@ class VerifiedOrderAction(Action, ABC):
         return events + clear(self.form_slots)
 
     @abstractmethod
-    async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+    async def act(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
         """Do the action's one job on the verified order; shop API errors are handled by `run`."""
 
 
@@ -82,7 +85,9 @@ class ActionTrackOrder(VerifiedOrderAction):
     def name(self) -> str:
         return "action_track_order"
 
-    async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+    async def act(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
         doc = await ShopClient.from_env().tracking(order_id, email)
         dispatcher.utter_message(text=messages.tracking(doc))
         return [SlotSet(ORDER_STATUS, doc.get("status"))]
@@ -97,7 +102,9 @@ class ConfirmedOrderChange(VerifiedOrderAction, ABC):
     confirmation_slot = ""
     declined_text = ""
 
-    async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+    async def act(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
         confirmed = tracker.get_slot(self.confirmation_slot)
         if confirmed is None:
             return []
@@ -107,7 +114,9 @@ class ConfirmedOrderChange(VerifiedOrderAction, ABC):
         return await self.change(order_id, email, dispatcher, tracker)
 
     @abstractmethod
-    async def change(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+    async def change(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
         """Make the confirmed change; shop API errors are handled by `run`."""
 
 
@@ -120,7 +129,9 @@ class ActionCancelOrder(ConfirmedOrderChange):
     def name(self) -> str:
         return "action_cancel_order"
 
-    async def change(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+    async def change(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
         reason = tracker.get_slot(CANCEL_REASON)
         order = await ShopClient.from_env().cancel_order(
             order_id, email, None if reason == CANCEL_REASON_NOT_GIVEN else reason
@@ -138,7 +149,9 @@ class ActionChangeAddress(ConfirmedOrderChange):
     def name(self) -> str:
         return "action_change_address"
 
-    async def change(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+    async def change(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
         client = ShopClient.from_env()
         current = (await client.lookup_order(order_id, email)).get("shipping_address") or {}
         address = {
@@ -170,7 +183,9 @@ class ActionCreateReturn(ConfirmedOrderChange):
     def name(self) -> str:
         return "action_create_return"
 
-    async def change(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+    async def change(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
         items: list[dict[str, Any]] = tracker.get_slot(RETURN_ITEMS) or []
         doc = await ShopClient.from_env().create_return(
             order_id,
@@ -204,11 +219,15 @@ class ActionRefundStatus(VerifiedOrderAction):
     def name(self) -> str:
         return self.NAME
 
-    async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+    async def act(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
         client = ShopClient.from_env()
         refunds = (await client.refunds(order_id, email)).get("refunds") or []
         if _refund_status_told(tracker, order_id):
-            dispatcher.utter_message(text=messages.refund_timing(order_id, tracker.get_slot(REFUND_STATUS), refunds))
+            dispatcher.utter_message(
+                text=messages.refund_timing(order_id, tracker.get_slot(REFUND_STATUS), refunds)
+            )
             return []
         if refunds:
             dispatcher.utter_message(text=messages.refunds(order_id, refunds))
@@ -231,9 +250,11 @@ class ActionResendInvoice(VerifiedOrderAction):
     def name(self) -> str:
         return "action_resend_invoice"
 
-    async def act(self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> EventList:
+    async def act(
+        self, order_id: str, email: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> EventList:
         order = await ShopClient.from_env().lookup_order(order_id, email)
-        text = messages.invoice(order, messages.mask_email(email))
+        text = messages.invoice(order, shorten_emails(email))
         if order.get("status") == "processing":
             dispatcher.utter_message(text=text)
             return []

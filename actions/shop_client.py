@@ -92,14 +92,24 @@ class ShopClient:
             body["reason"] = reason
         return await self._post(f"/v1/orders/{order_id}/cancel", body)
 
-    async def change_shipping_address(self, order_id: str, email: str, address: Mapping[str, Any]) -> JsonObject:
-        return await self._post(f"/v1/orders/{order_id}/shipping-address", {"email": email, "address": dict(address)})
+    async def change_shipping_address(
+        self, order_id: str, email: str, address: Mapping[str, Any]
+    ) -> JsonObject:
+        return await self._post(
+            f"/v1/orders/{order_id}/shipping-address", {"email": email, "address": dict(address)}
+        )
 
     async def create_return(
         self, order_id: str, email: str, lines: Sequence[ReturnLine], reason: str, idempotency_key: str
     ) -> JsonObject:
-        body = {"email": email, "items": [{"sku": line.sku, "quantity": line.quantity} for line in lines], "reason": reason}
-        return await self._post(f"/v1/orders/{order_id}/returns", body, headers={"Idempotency-Key": idempotency_key})
+        body = {
+            "email": email,
+            "items": [{"sku": line.sku, "quantity": line.quantity} for line in lines],
+            "reason": reason,
+        }
+        return await self._post(
+            f"/v1/orders/{order_id}/returns", body, headers={"Idempotency-Key": idempotency_key}
+        )
 
     async def lookup_return(self, return_id: str, email: str) -> JsonObject:
         return await self._post(f"/v1/returns/{return_id}/lookup", {"email": email})
@@ -107,11 +117,15 @@ class ShopClient:
     async def refunds(self, order_id: str, email: str) -> JsonObject:
         return await self._post(f"/v1/orders/{order_id}/refunds", {"email": email})
 
-    async def create_handoff(self, conversation_id: str, reason: str, transcript: list[JsonObject]) -> JsonObject:
+    async def create_handoff(
+        self, conversation_id: str, reason: str, transcript: list[JsonObject]
+    ) -> JsonObject:
         body = {"conversation_id": conversation_id, "reason": reason, "transcript": transcript}
         return await self._post("/v1/handoffs", body)
 
-    async def _post(self, path: str, body: JsonObject, headers: Mapping[str, str] | None = None) -> JsonObject:
+    async def _post(
+        self, path: str, body: JsonObject, headers: Mapping[str, str] | None = None
+    ) -> JsonObject:
         url = f"{self.base_url}{path}"
         all_headers = {"X-API-Key": self._api_key, **(headers or {})}
         timeout = aiohttp.ClientTimeout(total=self.timeout_s)

@@ -52,31 +52,35 @@ class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction)
         return [SlotSet(ORDER_VERIFIED, False)]
 
     @staticmethod
-    def _left(slot: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-        # The rules catch thanks and goodbyes by intent; this catches those the classifier was unsure of.
-        dispatcher.utter_message(response="utter_stopped")
-        return {slot: None, ORDER_VERIFIED: False, REQUESTED_SLOT: None}
+    def _checked(
+        slot: str, value: str | None, other_slot: str, complaint: str, dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> dict[str, Any]:
+        """`value` for `slot` (None when unusable); an unusable answer that says goodbye ends the form.
+
+        The other half of the pair typed where this one was asked for is not a mistake worth a
+        complaint.
+        """
+        answered_the_other = bool(latest_entities(tracker, other_slot))
+        if value is None and not answered_the_other and normalize.is_sign_off(_said(tracker)):
+            # The rules catch thanks and goodbyes by intent; this catches those the classifier was unsure of.
+            dispatcher.utter_message(response="utter_stopped")
+            return {slot: None, ORDER_VERIFIED: False, REQUESTED_SLOT: None}
+        if value is None and not answered_the_other:
+            dispatcher.utter_message(text=complaint)
+        return {slot: value, ORDER_VERIFIED: None}
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         order_id = normalize.order_id(value)
-        if order_id is None and not latest_entities(tracker, EMAIL) and normalize.is_sign_off(_said(tracker)):
-            return self._left(ORDER_ID, dispatcher)
-        # An email typed where the order id was asked for is not a mistake worth a complaint.
-        if order_id is None and not latest_entities(tracker, EMAIL):
-            dispatcher.utter_message(text=messages.BAD_ORDER_ID)
-        return {ORDER_ID: order_id, ORDER_VERIFIED: None}
+        return self._checked(ORDER_ID, order_id, EMAIL, messages.BAD_ORDER_ID, dispatcher, tracker)
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         email = normalize.email(value)
-        if email is None and not latest_entities(tracker, ORDER_ID) and normalize.is_sign_off(_said(tracker)):
-            return self._left(EMAIL, dispatcher)
-        if email is None and not latest_entities(tracker, ORDER_ID):
-            dispatcher.utter_message(text=messages.BAD_EMAIL)
-        return {EMAIL: email, ORDER_VERIFIED: None}
+        return self._checked(EMAIL, email, ORDER_ID, messages.BAD_EMAIL, dispatcher, tracker)
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

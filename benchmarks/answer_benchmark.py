@@ -10,7 +10,7 @@ Data: benchmarks/data/answer_questions.yml (shop questions with the passage ids 
 
 For each build (this checkout, and `--baseline`: another checkout with its trained model in
 models/larkspur.tar.gz), the script starts the shop API, the action server and Rasa on free loopback
-ports (tests/support/stack.py's way, with that checkout's code and endpoints.yml), sends every message
+ports (bot/testing/stack.py's way, with that checkout's code and endpoints.yml), sends every message
 as the first message of a fresh conversation through the REST channel, to each build in turn, and
 reads the outcome from the reply (`custom.sources`, `custom.mode`) and the tracker (actions run,
 form started, `order_request`):
@@ -47,7 +47,6 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.processes import free_port  # noqa: E402
 from bot.stack import (  # noqa: E402
     MODEL_NAME,
     QUIET_ENV,
@@ -58,6 +57,7 @@ from bot.stack import (  # noqa: E402
     start_in,
     write_endpoints,
 )
+from bot.testing import free_port  # noqa: E402
 
 DEFAULT_DATA = ROOT / "benchmarks" / "data" / "answer_questions.yml"
 NONE = "none"
@@ -130,7 +130,9 @@ class BotUnderTest:
         turn.intent = ((tracker.get("latest_message") or {}).get("intent") or {}).get("name")
         turn.form = (tracker.get("active_loop") or {}).get("name")
         turn.order_request = (tracker.get("slots") or {}).get("order_request")
-        turn.actions = [event["name"] for event in tracker.get("events", []) if event.get("event") == "action"]
+        turn.actions = [
+            event["name"] for event in tracker.get("events", []) if event.get("event") == "action"
+        ]
         return turn
 
 
@@ -166,7 +168,9 @@ def run_builds(bots: dict[str, BotUnderTest], split_data: dict[str, Any], templa
     return {name: score_build(turns[name], split_data, templates) for name in bots}
 
 
-def score_build(turns: list[Turn], split_data: dict[str, Any], templates: dict[str, list[str]]) -> dict[str, Any]:
+def score_build(
+    turns: list[Turn], split_data: dict[str, Any], templates: dict[str, list[str]]
+) -> dict[str, Any]:
     asked = iter(turns)
     questions = [(item, next(asked)) for item in split_data["questions"]]
     off_topic = [next(asked) for _ in split_data["off_topic"]]
@@ -176,11 +180,20 @@ def score_build(turns: list[Turn], split_data: dict[str, Any], templates: dict[s
     scored = [question_outcome(turn, item["gold"], templates) for item, turn in answerable]
     unanswered = [question_outcome(turn, item["gold"], templates) for item, turn in unanswerable]
     in_scope = [turn for _, turn in answerable] + [turn for _, turn in orders]
-    latencies = [turn.seconds for _, turn in questions] + [t.seconds for t in off_topic] + [t.seconds for _, t in orders]
+    latencies = (
+        [turn.seconds for _, turn in questions]
+        + [t.seconds for t in off_topic]
+        + [t.seconds for _, t in orders]
+    )
+
+    def got(turn: Any) -> Any:  # what the bot did instead of citing the gold passage
+        fallback = "declined" if turn.declined else turn.actions[-2:]
+        return ",".join(sorted(turn.sources)) or turn.form or fallback
+
     misses = [
-        f"{item['text']!r}: gold {','.join(item['gold'])}, got "
-        f"{','.join(sorted(turn.sources)) or (turn.form or ('declined' if turn.declined else turn.actions[-2:]))}"
-        for (item, turn), outcome in zip(answerable, scored, strict=True) if outcome != "right"
+        f"{item['text']!r}: gold {','.join(item['gold'])}, got {got(turn)}"
+        for (item, turn), outcome in zip(answerable, scored, strict=True)
+        if outcome != "right"
     ]
     return {
         "answerable": len(answerable),
@@ -199,14 +212,19 @@ def score_build(turns: list[Turn], split_data: dict[str, Any], templates: dict[s
         / len(in_scope),
         "order requests": len(orders),
         "order requests routed right": sum(
-            turn.form == "order_verification_form" and turn.order_request == item["flow"] for item, turn in orders
-        ) / len(orders),
+            turn.form == "order_verification_form" and turn.order_request == item["flow"]
+            for item, turn in orders
+        )
+        / len(orders),
         "latency p50 (ms)": 1000 * statistics.median(latencies),
         "latency p95 (ms)": 1000 * percentile(latencies, 0.95),
         "_misses": misses,
         "_off_topic_not_declined": [t.text for t in off_topic if not t.declined],
-        "_orders_misrouted": [f"{item['text']!r} -> {turn.form}/{turn.order_request}" for item, turn in orders
-                              if not (turn.form == "order_verification_form" and turn.order_request == item["flow"])],
+        "_orders_misrouted": [
+            f"{item['text']!r} -> {turn.form}/{turn.order_request}"
+            for item, turn in orders
+            if not (turn.form == "order_verification_form" and turn.order_request == item["flow"])
+        ],
     }
 
 
@@ -220,7 +238,9 @@ def print_table(split: str, results: dict[str, dict[str, Any]]) -> None:
         cells = []
         for name in names:
             value = results[name][key]
-            cells.append(f"{value:>14.0f}" if isinstance(value, int) or "ms" in key else f"{100 * value:>13.1f}%")
+            cells.append(
+                f"{value:>14.0f}" if isinstance(value, int) or "ms" in key else f"{100 * value:>13.1f}%"
+            )
         print(f"{key:48}" + "".join(cells))
 
 
@@ -231,10 +251,12 @@ def calibrate(data: dict[str, Any]) -> None:
     from rasa_llm.knowledge.kb import chunk_passages, load_knowledge_base
     from rasa_llm.knowledge.relevance import RelevanceCheck
     from rasa_llm.knowledge.responder import RetrievedPassage
-    from rasa_llm.packaged_models import default_encoder_path
+    from rasa_llm.shared.models import default_encoder_path
 
     encoder = load_encoder(default_encoder_path())  # KnowledgeRetriever's default encoder
-    index = KnowledgeIndex.build(chunk_passages(load_knowledge_base(ROOT / "data" / "knowledge"), 120), encoder)
+    index = KnowledgeIndex.build(
+        chunk_passages(load_knowledge_base(ROOT / "data" / "knowledge"), 120), encoder
+    )
     rows = []
     for item in data["tuning"]["questions"]:
         hits = [RetrievedPassage(h.passage.id, h.passage.title, h.passage.text, h.score)
@@ -251,7 +273,13 @@ def calibrate(data: dict[str, Any]) -> None:
                     counts["dont_know" if gold != [NONE] else "right"] += 1
                 else:
                     counts["right" if chosen[0] in gold else "wrong"] += 1
-            grid.append((min_score, min_relevance, *(100 * counts[k] / len(rows) for k in ("right", "wrong", "dont_know"))))
+            grid.append(
+                (
+                    min_score,
+                    min_relevance,
+                    *(100 * counts[k] / len(rows) for k in ("right", "wrong", "dont_know")),
+                )
+            )
     # The priority: wrong topic first (at most 3%), then right passages. The trade-off curve
     # (the most right passages at each wrong-topic level) says more than the whole grid.
     # min_retrieval_score is KnowledgeRetriever's (config.yml), min_relevance the nlg's (endpoints.yml).
@@ -264,14 +292,22 @@ def calibrate(data: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline", type=Path, help="checkout of the build to compare with (its models/ trained)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--baseline", type=Path, help="checkout of the build to compare with (its models/ trained)"
+    )
     parser.add_argument("--baseline-model", type=Path,
                         help="the baseline's model when not in its models/ (trained on the same inputs)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--split", choices=[*SPLITS, "both"], default="both")
-    parser.add_argument("--backend", default="none", help="nlg backend for both builds ('' keeps endpoints.yml's)")
-    parser.add_argument("--calibrate", action="store_true", help="print the relevance threshold grid and exit")
+    parser.add_argument(
+        "--backend", default="none", help="nlg backend for both builds ('' keeps endpoints.yml's)"
+    )
+    parser.add_argument(
+        "--calibrate", action="store_true", help="print the relevance threshold grid and exit"
+    )
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args(argv)
     os.environ.update(QUIET_ENV)
@@ -303,7 +339,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.show_misses:
             for name, result in results[split].items():
                 print(f"\n[{split} / {name}] misses:", *result["_misses"], sep="\n  ")
-                print(f"[{split} / {name}] off-topic not declined:", *result["_off_topic_not_declined"], sep="\n  ")
+                print(
+                    f"[{split} / {name}] off-topic not declined:",
+                    *result["_off_topic_not_declined"],
+                    sep="\n  ",
+                )
                 print(f"[{split} / {name}] orders misrouted:", *result["_orders_misrouted"], sep="\n  ")
     return 0
 

@@ -35,14 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-for variable, value in {"USE_TF": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                        "RASA_TELEMETRY_ENABLED": "false", "OMP_WAIT_POLICY": "PASSIVE"}.items():
-    os.environ.setdefault(variable, value)
-
-import yaml  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bot import environment  # noqa: E402
+
+environment.apply()
+
+import yaml  # noqa: E402
 
 from rasa_llm.knowledge.config import KnowledgeAnswerConfig  # noqa: E402
 from rasa_llm.knowledge.encoder import load_encoder  # noqa: E402
@@ -57,7 +57,7 @@ from rasa_llm.knowledge.responder import (  # noqa: E402
 )
 from rasa_llm.knowledge.retrieval import PassageRetrieval  # noqa: E402
 from rasa_llm.knowledge.text import find_urls  # noqa: E402
-from rasa_llm.packaged_models import default_encoder_path  # noqa: E402
+from rasa_llm.shared.models import default_encoder_path  # noqa: E402
 
 DEFAULT_QUESTIONS = ROOT / "benchmarks" / "data" / "fallback_questions.yml"
 DEFAULT_KNOWLEDGE = ROOT / "data" / "knowledge"
@@ -100,8 +100,15 @@ def load_questions(path: Path) -> list[Question]:
             if split not in SPLITS:
                 raise ValueError(f"Unknown split {split!r} of {item['question']!r}.")
             questions.append(
-                Question(item["question"], category, passages, item.get("facts", []), item.get("forbidden", []),
-                         item.get("kind", ""), split)
+                Question(
+                    item["question"],
+                    category,
+                    passages,
+                    item.get("facts", []),
+                    item.get("forbidden", []),
+                    item.get("kind", ""),
+                    split,
+                )
             )
     return questions
 
@@ -179,8 +186,12 @@ async def run_system(name: str, responder: Any, retrieval: PassageRetrieval, que
         answer = await responder.respond(question.text, retrieval.retrieve(question.text))
         seconds = time.perf_counter() - started
         outcomes.append(Outcome(question, answer, seconds, [h.passage.id for h in hits]))
-        print(f"  {name} [{number:3d}/{len(questions)}] {seconds:5.2f}s {answer.mode:10s} {answer.reason:18s} "
-              f"{question.text[:60]!r}", file=sys.stderr, flush=True)
+        print(
+            f"  {name} [{number:3d}/{len(questions)}] {seconds:5.2f}s {answer.mode:10s} {answer.reason:18s} "
+            f"{question.text[:60]!r}",
+            file=sys.stderr,
+            flush=True,
+        )
     return outcomes
 
 
@@ -192,7 +203,9 @@ def baseline(index: KnowledgeIndex, encoder: Any, questions: Sequence[Question],
         top = hits[0]
         source = RetrievedPassage(top.passage.id, top.passage.title, top.passage.text, top.score)
         answer = KnowledgeAnswer(top.passage.text, "extractive", "baseline", (source,))
-        outcomes.append(Outcome(question, answer, time.perf_counter() - started, [h.passage.id for h in hits]))
+        outcomes.append(
+            Outcome(question, answer, time.perf_counter() - started, [h.passage.id for h in hits])
+        )
     return outcomes
 
 
@@ -213,7 +226,9 @@ def report(outcomes: Sequence[Outcome]) -> dict[str, str]:
     orders = [o for o in unanswerable if o.question.kind == "order"]
     injections = [o for o in outcomes if o.question.category == "injection"]
     generated = [o for o in answerable if o.answer.mode == GENERATED]
-    correct = [o for o in answerable if o.answer.mode != ABSTAINED and has_facts(o.answer.text, o.question.facts)]
+    correct = [
+        o for o in answerable if o.answer.mode != ABSTAINED and has_facts(o.answer.text, o.question.facts)
+    ]
     invented = [o for o in answered if invented_facts(o.answer.text, [s.text for s in o.answer.sources])]
     safe = [
         o for o in injections
@@ -227,17 +242,23 @@ def report(outcomes: Sequence[Outcome]) -> dict[str, str]:
         "answerable answered by a verified generation": _share(generated, answerable),
         "key facts right (all answerable)": _share(correct, answerable),
         "key facts right (generated replies)": _share(
-            [o for o in generated if has_facts(o.answer.text, o.question.facts)], generated),
+            [o for o in generated if has_facts(o.answer.text, o.question.facts)], generated
+        ),
         "replies with an invented fact": _share(invented, answered),
-        "false abstentions (answerable)": _share([o for o in answerable if o.answer.mode == ABSTAINED], answerable),
+        "false abstentions (answerable)": _share(
+            [o for o in answerable if o.answer.mode == ABSTAINED], answerable
+        ),
         "correct abstentions (unanswerable)": _share(
-            [o for o in unanswerable if o.answer.mode == ABSTAINED], unanswerable),
+            [o for o in unanswerable if o.answer.mode == ABSTAINED], unanswerable
+        ),
         "  of which order questions routed": _share(
-            [o for o in orders if o.answer.reason == REASON_ORDER_SPECIFIC], orders),
+            [o for o in orders if o.answer.reason == REASON_ORDER_SPECIFIC], orders
+        ),
         "injection attempts handled safely": _share(safe, injections),
         "latency p50 / p95, all replies": _p50_p95([o.seconds for o in outcomes]),
         "latency p50 / p95, replies that ran the model": _p50_p95(
-            [o.seconds for o in outcomes if o.answer.generation is not None]),
+            [o.seconds for o in outcomes if o.answer.generation is not None]
+        ),
         "modes": ", ".join(f"{mode} {count}" for mode, count in sorted(modes.items())),
     }
 
@@ -263,7 +284,8 @@ def generation_report(name: str, outcomes: Sequence[Outcome]) -> list[str]:
     return [
         f"{name}: {len(generations)} generations, {rate:.1f} tokens/s ({tokens} tokens in {seconds:.1f} s); "
         f"passed verification {len(passed)}/{len(generations)}",
-        f"{name}: rejected because: " + ", ".join(f"{reason} x{count}" for reason, count in sorted(reasons.items())),
+        f"{name}: rejected because: "
+        + ", ".join(f"{reason} x{count}" for reason, count in sorted(reasons.items())),
     ]
 
 
@@ -280,14 +302,19 @@ def print_table(title: str, columns: dict[str, Sequence[Outcome]]) -> None:
 def print_reply(name: str, outcome: Outcome) -> None:
     a = outcome.answer
     raw = a.generation.texts if a.generation else ()
-    print(f"\n[{name} {outcome.question.split} {a.mode}/{a.reason}] {outcome.question.text}\n  -> {a.text}"
-          f"\n  sources {[s.id for s in a.sources]} retrieved {outcome.retrieved} gold {outcome.question.passages}"
-          + "".join(f"\n  raw: {text}" for text in raw if text != a.text)
-          + (f"\n  detail: {a.detail}" if a.detail else ""))
+    print(
+        f"\n[{name} {outcome.question.split} {a.mode}/{a.reason}] {outcome.question.text}\n  -> {a.text}"
+        f"\n  sources {[s.id for s in a.sources]} retrieved {outcome.retrieved} gold "
+        f"{outcome.question.passages}"
+        + "".join(f"\n  raw: {text}" for text in raw if text != a.text)
+        + (f"\n  detail: {a.detail}" if a.detail else "")
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--knowledge", type=Path, default=DEFAULT_KNOWLEDGE)
     parser.add_argument("--endpoints", type=Path, help="read the `nlg:` settings from this endpoints.yml")
@@ -297,8 +324,12 @@ def main() -> None:
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all", help="which questions to run")
     retriever = next(c for c in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
                      if c["name"] == "rasa_llm.KnowledgeRetriever")
-    parser.add_argument("--k", type=int, default=retriever["top_k"],
-                        help="passages retrieved per question (default: KnowledgeRetriever's top_k in config.yml)")
+    parser.add_argument(
+        "--k",
+        type=int,
+        default=retriever["top_k"],
+        help="passages retrieved per question (default: KnowledgeRetriever's top_k in config.yml)",
+    )
     parser.add_argument("--min-retrieval-score", type=float, default=retriever["min_retrieval_score"],
                         help="KnowledgeRetriever's threshold (default: config.yml's)")
     parser.add_argument("--limit", type=int, help="only the first N questions of each category")
@@ -344,10 +375,17 @@ def main() -> None:
         if not part:
             continue
         retrieved = {o.question.text: o.retrieved for o in results["baseline: top passage"]}
-        recall_1 = sum(bool(set(retrieved[q.text][:1]) & set(q.passages)) for q in answerable) / max(len(answerable), 1)
-        recall_k = sum(bool(set(retrieved[q.text]) & set(q.passages)) for q in answerable) / max(len(answerable), 1)
-        print_table(f"== {split} ({len(part)} questions): retrieval recall@1 {recall_1:.1%}, recall@{args.k} {recall_k:.1%}",
-                    {name: [o for o in outcomes if o.question.split == split] for name, outcomes in results.items()})
+        recall_1 = sum(bool(set(retrieved[q.text][:1]) & set(q.passages)) for q in answerable) / max(
+            len(answerable), 1
+        )
+        recall_k = sum(bool(set(retrieved[q.text]) & set(q.passages)) for q in answerable) / max(
+            len(answerable), 1
+        )
+        print_table(
+            f"== {split} ({len(part)} questions): retrieval recall@1 {recall_1:.1%}, recall@{args.k} "
+            f"{recall_k:.1%}",
+            {name: [o for o in outcomes if o.question.split == split] for name, outcomes in results.items()},
+        )
     print()
     rates = {}
     for name in systems:

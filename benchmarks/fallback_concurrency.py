@@ -44,7 +44,9 @@ KNOWLEDGE_QUESTIONS = (
 
 async def turn(session: aiohttp.ClientSession, url: str, sender: str, text: str) -> tuple[float, list]:
     started = time.perf_counter()
-    async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as response:
+    async with session.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+    ) as response:
         response.raise_for_status()
         messages = await response.json()
     return time.perf_counter() - started, messages
@@ -105,7 +107,9 @@ async def measure(url: str, normal: list[str], fallback: list[str], turns: int, 
     print(summary("fallback turns, with normal turns", busy_fallback))
     print(f"fallback modes: quiet {dict(sorted(_count(quiet_modes).items()))}, "
           f"busy {dict(sorted(_count(busy_modes).items()))}")
-    print(f"normal-turn p50 busy/quiet: {statistics.median(busy_normal) / statistics.median(quiet_normal):.2f}x")
+    print(
+        f"normal-turn p50 busy/quiet: {statistics.median(busy_normal) / statistics.median(quiet_normal):.2f}x"
+    )
 
 
 def _count(values: list[str]) -> dict[str, int]:
@@ -116,13 +120,19 @@ def _count(values: list[str]) -> dict[str, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", help="a running Rasa server with the REST channel (default: start the tiny bot)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--url", help="a running Rasa server with the REST channel (default: start the tiny bot)"
+    )
     parser.add_argument("--normal", action="append", help="a message the bot answers without the fallback")
     parser.add_argument("--fallback", action="append", help="a knowledge question that reaches the fallback")
     parser.add_argument("--turns", type=int, default=30, help="normal turns per phase")
     parser.add_argument("--fallback-turns", type=int, default=8, help="fallback turns in the quiet phase")
-    parser.add_argument("--timeout", type=float, default=4.0, help="the tiny bot's per-reply generation timeout")
+    parser.add_argument(
+        "--timeout", type=float, default=4.0, help="the tiny bot's per-reply generation timeout"
+    )
     args = parser.parse_args()
     normal = args.normal or list(NORMAL_TURNS)
     fallback = args.fallback or list(KNOWLEDGE_QUESTIONS)
@@ -131,7 +141,7 @@ def main() -> None:
         asyncio.run(measure(args.url, normal, fallback, args.turns, args.fallback_turns))
         return
 
-    from tests.knowledge.tiny_bot import prepare_bot, rasa_server, train, write_endpoints
+    from bot.testing.tiny_bot import prepare_bot, rasa_server, train, write_endpoints
 
     with tempfile.TemporaryDirectory(prefix="fallback-concurrency-") as tmp:
         folder = prepare_bot(Path(tmp))

@@ -2,8 +2,8 @@
 
     python benchmarks/fault_table.py [--json faults.json]
 
-Starts the whole bot on loopback (tests/hardening/stack.py: the shop API behind a fault proxy,
-every service stoppable), runs the scenarios of tests/hardening/fault_scenarios.py one after the
+Starts the whole bot on loopback (bot/testing/stack.py: the shop API behind a fault proxy,
+every service stoppable), runs the scenarios of bot/testing/fault_scenarios.py one after the
 other and prints a Markdown table: fault, the bot's last reply during the fault, its last reply once
 the service is back, whether every service was still up, and the warning/error lines each log gained.
 """
@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hardening.fault_scenarios import SCENARIOS, Observation  # noqa: E402
-from tests.hardening.stack import controllable_stack  # noqa: E402
+from bot.testing.fault_scenarios import SCENARIOS, Observation  # noqa: E402
+from bot.testing.stack import controllable_stack  # noqa: E402
 
 MAX_CELL = 220
 
@@ -58,11 +58,16 @@ def print_table(observations: list[Observation]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", type=Path, help="also write the observations here")
     args = parser.parse_args(argv)
     observations = []
-    with tempfile.TemporaryDirectory(prefix="fault-table-") as run_dir, controllable_stack(Path(run_dir)) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="fault-table-") as run_dir,
+        controllable_stack(Path(run_dir)) as stack,
+    ):
         for scenario in SCENARIOS:
             print(f"fault table: {scenario.__name__}", file=sys.stderr, flush=True)
             try:

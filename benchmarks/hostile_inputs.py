@@ -3,7 +3,7 @@
     python benchmarks/hostile_inputs.py                       # starts the whole stack in a temp dir
     python benchmarks/hostile_inputs.py --url http://127.0.0.1:5005 --shop-db .run/shop.sqlite3
 
-Per category of tests/data/hostile_inputs.yml: inputs sent, how many were answered, answered with
+Per category of bot/testing/hostile_inputs.yml: inputs sent, how many were answered, answered with
 silence, refused with a 4xx, failed with a 5xx or got no answer; how many replies leaked another
 customer's data; and whether any order, return or refund changed. `--verbose` prints each input's
 outcome and the bot's reply.
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.hardening.hostile import (  # noqa: E402
+from bot.testing.hostile import (  # noqa: E402
     ANSWERED,
     NO_ANSWER,
     REJECTED,
@@ -41,7 +41,9 @@ def _read_only(path: Path) -> sqlite3.Connection:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="Rasa server of a running stack (default: start one in a temp dir)")
     parser.add_argument("--shop-db", type=Path, help="that stack's shop database (with --url)")
     parser.add_argument("--verbose", action="store_true")
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.url:
             rest_url, shop_db = f"{args.url.rstrip('/')}/webhooks/rest/webhook", args.shop_db
         else:
-            from tests.support.stack import running_stack
+            from bot.testing.stack import running_stack
 
             run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hostile-")))
             running = stack.enter_context(running_stack(run_dir))

@@ -55,23 +55,45 @@ UNANSWERED = [
     ["do students get a discount", "is there a student discount", "any discounts for university students"],
     ["can I rent a kayak", "do you offer equipment rental", "can I hire camping gear for a weekend"],
     ["are you hiring", "how do I apply for a job", "do you have open positions"],
-    ["do you ship to antarctica", "can you deliver to a research station", "do you send parcels to the south pole"],
+    [
+        "do you ship to antarctica",
+        "can you deliver to a research station",
+        "do you send parcels to the south pole",
+    ],
     ["can I pay with bitcoin", "do you take crypto", "is cryptocurrency accepted"],
 ]
 FORMS = {
-    "order_verification_form": ("track_order", "where is my order", ["order_id", "email"], "action_track_order"),
-    "cancel_order_form": ("cancel_order", "please cancel my order", ["cancel_reason", "cancel_confirmed"],
-                          "action_cancel_order"),
-    "return_form": ("return_item", "i want to return my boots", ["return_items", "return_reason", "return_confirmed"],
-                    "action_create_return"),
-    "address_change_form": ("change_shipping_address", "i need to change the delivery address",
-                            ["address_street", "address_city", "address_postal_code", "address_country",
-                             "address_confirmed"], "action_change_address"),
+    "order_verification_form": (
+        "track_order",
+        "where is my order",
+        ["order_id", "email"],
+        "action_track_order",
+    ),
+    "cancel_order_form": (
+        "cancel_order",
+        "please cancel my order",
+        ["cancel_reason", "cancel_confirmed"],
+        "action_cancel_order",
+    ),
+    "return_form": (
+        "return_item",
+        "i want to return my boots",
+        ["return_items", "return_reason", "return_confirmed"],
+        "action_create_return",
+    ),
+    "address_change_form": (
+        "change_shipping_address",
+        "i need to change the delivery address",
+        ["address_street", "address_city", "address_postal_code", "address_country", "address_confirmed"],
+        "action_change_address",
+    ),
 }
-PASSAGE = ("Unworn items in their original packaging can be returned within 30 days of delivery. Start a return "
-           "from your account or ask the assistant; we email a prepaid label for orders shipped within the "
-           "country. Refunds reach the original payment method within 5 to 10 business days after the "
-           "warehouse has checked the parcel. Final-sale items are marked on the product page.")
+PASSAGE = (
+    "Unworn items in their original packaging can be returned within 30 days of delivery. Start a return "
+    "from your account or ask the assistant; we email a prepaid label for orders shipped within the "
+    "country. Refunds reach the original payment method within 5 to 10 business days after the "
+    "warehouse has checked the parcel. Final-sale items are marked on the product page."
+)
 METADATA = {"model_id": "5e9f0c4a2b7d4b7fa0c1d2e3f4a5b6c7", "assistant_id": "larkspur-support"}
 
 
@@ -87,11 +109,20 @@ def _user(text: str, intent: str, confidence: float, sentiment: str = "neutral")
         {"name": name, "confidence": round((1 - confidence) / 9, 4)} for name in list(CHAT_INTENTS)[:9]
     ]
     parse = {
-        "intent": {"name": intent, "confidence": confidence}, "entities": [], "text": text,
-        "message_id": "0" * 32, "metadata": {}, "intent_ranking": ranking,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": [],
+        "text": text,
+        "message_id": "0" * 32,
+        "metadata": {},
+        "intent_ranking": ranking,
         "sentiment": {"name": sentiment, "confidence": 0.91},
-        "knowledge": {"passages": [{"id": f"kb-{n}", "title": "Returns", "text": PASSAGE, "score": 0.5 - n / 10}
-                                   for n in range(3)], "top_score": 0.5},
+        "knowledge": {
+            "passages": [
+                {"id": f"kb-{n}", "title": "Returns", "text": PASSAGE, "score": 0.5 - n / 10}
+                for n in range(3)
+            ],
+            "top_score": 0.5,
+        },
     }
     return _split({"event": "user", "metadata": METADATA, "text": text, "parse_data": parse,
                    "input_channel": "rest", "message_id": "0" * 32})
@@ -105,7 +136,9 @@ def _action(name: str) -> tuple[str, str]:
 def _bot(action: str, text: str, mode: str | None = None) -> tuple[str, str]:
     data = {"elements": None, "quick_replies": None, "buttons": None, "attachment": None, "image": None,
             "custom": {"mode": mode, "sources": [{"id": "kb-0", "title": "Returns"}]} if mode else None}
-    return _split({"event": "bot", "metadata": {**METADATA, "utter_action": action}, "text": text, "data": data})
+    return _split(
+        {"event": "bot", "metadata": {**METADATA, "utter_action": action}, "text": text, "data": data}
+    )
 
 
 def _slot(name: str, value) -> tuple[str, str]:
@@ -137,7 +170,9 @@ class Generator:
 
         def add(type_name, template, intent=None, action=None):
             clock[0] += self.random.uniform(0.2, 20.0)
-            rows.append((clock[0], sender, type_name, intent, action, template[0] + repr(clock[0]) + template[1]))
+            rows.append(
+                (clock[0], sender, type_name, intent, action, template[0] + repr(clock[0]) + template[1])
+            )
 
         add("action", self._cached(_action, "action_session_start"), action="action_session_start")
         add("session_started", self._cached(_split, {"event": "session_started", "metadata": METADATA}))
@@ -168,7 +203,9 @@ class Generator:
             if self.random.random() < 0.2:
                 text += f" for ORD-{self.random.randint(10000, 99999)}"
             fallback = self.random.random() < 0.6
-            self._user(add, text, "nlu_fallback" if fallback else "product_question", 0.31 if fallback else 0.72)
+            self._user(
+                add, text, "nlu_fallback" if fallback else "product_question", 0.31 if fallback else 0.72
+            )
             mode = self.random.choices(("generated", "extractive", "abstained"), (2, 1, 1))[0]
             self._reply(add, "utter_knowledge_answer", "an answer", mode)
             return 1
@@ -201,7 +238,9 @@ class Generator:
         for index, slot in enumerate(slots):
             if index == abandon_at:
                 self._user(add, "stop", "stop")
-                add("action", self._cached(_action, "action_deactivate_loop"), action="action_deactivate_loop")
+                add(
+                    "action", self._cached(_action, "action_deactivate_loop"), action="action_deactivate_loop"
+                )
                 add("active_loop", self._cached(_loop, None), action=None)
                 add("slot", self._cached(_slot, "requested_slot", None), action="requested_slot")
                 self._reply(add, "utter_ok")
@@ -232,7 +271,9 @@ def generate(db: Path, conversations: int, turns: int, seed: int) -> int:
         rows = []
         for number in range(block_start, min(conversations, block_start + BLOCK)):
             day_start = START.timestamp() + number * span / conversations
-            rows += generator.conversation(f"bench-{number:07d}", day_start + generator.random.uniform(0, 600))
+            rows += generator.conversation(
+                f"bench-{number:07d}", day_start + generator.random.uniform(0, 600)
+            )
         rows.sort()  # stored in time order: conversations interleave as in a live store
         connection.executemany(
             "INSERT INTO events (timestamp, sender_id, type_name, intent_name, action_name, data) "
@@ -248,9 +289,21 @@ def run_report(endpoints: Path, out: Path, workers: int) -> tuple[float, float, 
     """Wall seconds, CPU seconds, peak RSS (MiB, the report's processes together) and its summary line."""
     import psutil
 
-    command = [sys.executable, "-m", "rasa_llm.insights", "--endpoints", str(endpoints),
-               "--since", START.date().isoformat(), "--until", (START + timedelta(days=DAYS - 1)).date().isoformat(),
-               "--out", str(out), "--workers", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "rasa_llm.insights",
+        "--endpoints",
+        str(endpoints),
+        "--since",
+        START.date().isoformat(),
+        "--until",
+        (START + timedelta(days=DAYS - 1)).date().isoformat(),
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+    ]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
@@ -296,13 +349,15 @@ def grouping_quality() -> None:
     from rasa_llm.insights.grouping import DEFAULT_THRESHOLD, group_messages
     from rasa_llm.insights.unhandled import UnhandledText
     from rasa_llm.knowledge.encoder import load_encoder
-    from rasa_llm.packaged_models import default_encoder_path
+    from rasa_llm.shared.models import default_encoder_path
 
     sets = yaml.safe_load((ROOT / "benchmarks/data/insights_grouping.yml").read_text())
     encoder = load_encoder(default_encoder_path())
     for name in ("development", "held_out"):
         topic_of = {text: topic for topic, texts in sets[name].items() for text in texts}
-        groups = group_messages([UnhandledText(text, count=1) for text in topic_of], encoder, DEFAULT_THRESHOLD)
+        groups = group_messages(
+            [UnhandledText(text, count=1) for text in topic_of], encoder, DEFAULT_THRESHOLD
+        )
         group_of = {entry.text: index for index, group in enumerate(groups) for entry in group.texts}
         texts = list(topic_of)
         pairs = [(a, b) for i, a in enumerate(texts) for b in texts[i + 1:]]
@@ -321,7 +376,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--db", type=Path, help="store to write (or reuse with --keep); default: a temp file")
     parser.add_argument("--keep", action="store_true", help="keep the store, and reuse it if it exists")
-    parser.add_argument("--baseline", type=int, default=300, help="conversations read with retrieve_full_tracker")
+    parser.add_argument(
+        "--baseline", type=int, default=300, help="conversations read with retrieve_full_tracker"
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="report runs, by worker count")
     parser.add_argument("--grouping-only", action="store_true")
     args = parser.parse_args()
@@ -348,8 +405,11 @@ def main() -> None:
                   f"(all processes; target: < 60 s wall on 2 cores)\n  {summary}")
         per_conversation = retrieve_baseline(db, min(args.baseline, args.conversations))
         projected = per_conversation * args.conversations
-        print(f"baseline, Rasa retrieve_full_tracker: {per_conversation * 1000:.1f} ms per conversation -> "
-              f"{projected:.0f} s projected for {args.conversations:,} ({projected / wall:.1f}x the last report's time)")
+        print(
+            f"baseline, Rasa retrieve_full_tracker: {per_conversation * 1000:.1f} ms per conversation -> "
+            f"{projected:.0f} s projected for {args.conversations:,} ({projected / wall:.1f}x the last "
+            "report's time)"
+        )
         print(f"load average after: {open('/proc/loadavg').read().strip()}")
         if not args.keep and args.db:
             db.unlink(missing_ok=True)

@@ -26,14 +26,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-for _key, _value in {
-    "RASA_TELEMETRY_ENABLED": "false",
-    "USE_TF": "0",
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-}.items():
-    os.environ.setdefault(_key, _value)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot import environment  # noqa: E402
+
+environment.apply()
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
@@ -213,10 +210,11 @@ def compare_runtimes(train_file: Path, messages: list[TestMessage], seed: int, w
 
     from rasa_llm import TransformerIntentClassifier
     from rasa_llm.intent.classifier import IntentSentimentClassifier
+    from rasa_llm.intent.config import RUNTIMES, TrainingConfig, resolve_num_threads
     from rasa_llm.intent.data import Example, sentiment_from_metadata
-    from rasa_llm.intent.runtime import RUNTIMES, build_runtime, resolve_num_threads
-    from rasa_llm.intent.training import TrainingConfig, fit_classifier
-    from rasa_llm.packaged_models import default_encoder_path
+    from rasa_llm.intent.runtime import build_runtime
+    from rasa_llm.intent.training import fit_classifier
+    from rasa_llm.shared.models import default_encoder_path
 
     examples = [
         Example(m.get("text"), m.get("intent"), sentiment_from_metadata(m.get("metadata")))

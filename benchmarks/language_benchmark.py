@@ -32,7 +32,7 @@ from rasa_llm.language.detector import ENGLISH, LanguageDetector, _identifier  #
 def nlu_texts() -> list[str]:
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from rasa_llm.other_language_detector import vocabulary_texts
+    from rasa_llm.nlu.other_language_detector import vocabulary_texts
 
     return vocabulary_texts(load_data(str(ROOT / "data" / "nlu")))
 
@@ -53,7 +53,9 @@ def langdetect_language() -> Callable[[str], str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--split", choices=["dev", "heldout"], default="dev")
     args = parser.parse_args()
     messages = yaml.safe_load((ROOT / "benchmarks/data/languages.yml").read_text())["messages"][args.split]
@@ -66,7 +68,10 @@ def main() -> None:
     }
     print(f"split {args.split}: {len(english)} English, {len(other)} other-language messages; "
           f"vocabulary {len(detector.vocabulary)} words")
-    print(f"{'system':<11} {'English taken for other':>24} {'other caught':>13} {'accuracy':>9} {'ms/message':>11}")
+    print(
+        f"{'system':<11} {'English taken for other':>24} {'other caught':>13} {'accuracy':>9} "
+        f"{'ms/message':>11}"
+    )
     for name, language in systems.items():
         language("warm up")
         started = time.perf_counter()

@@ -198,8 +198,9 @@ def report(workers: list[Worker], nodes: bool) -> None:
               f"{mean:>9.1f}   {w.origin or '-'}")
     ours = workers[0]
     for other in workers[1:]:
-        print(f"{ours.name} / {other.name}: p50 {_percentile(ours.latencies, 50) / _percentile(other.latencies, 50):.2f}x"
-              f", p95 {_percentile(ours.latencies, 95) / _percentile(other.latencies, 95):.2f}x")
+        p50 = _percentile(ours.latencies, 50) / _percentile(other.latencies, 50)
+        p95 = _percentile(ours.latencies, 95) / _percentile(other.latencies, 95)
+        print(f"{ours.name} / {other.name}: p50 {p50:.2f}x, p95 {p95:.2f}x")
     if not nodes:
         return
     for w in workers:
@@ -212,13 +213,17 @@ def report(workers: list[Worker], nodes: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--model", type=Path, default=ROOT / MODEL, help="this build's model")
     parser.add_argument("--baseline", type=Path, help="checkout of the build to compare with")
     parser.add_argument("--baseline-model", type=Path, help="its model, when not in its models/")
     parser.add_argument("--no-diet", action="store_true", help="leave Rasa's DIET pipeline out")
-    parser.add_argument("--diet-epochs", type=int, default=100, help="DIET's training epochs (not its latency)")
+    parser.add_argument(
+        "--diet-epochs", type=int, default=100, help="DIET's training epochs (not its latency)"
+    )
     parser.add_argument("--messages", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--chunk", type=int, default=20)

@@ -37,17 +37,14 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.environment import PROJECT_ENV  # noqa: E402
+
 HELD_OUT = ROOT / "benchmarks" / "data" / "sentiment_heldout.yml"
 OWN_DATA = ROOT / "data" / "nlu" / "sentiment_registers.yml"
 LABELS = ("negative", "neutral", "positive")
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8)
-ENVIRONMENT = {
-    "RASA_TELEMETRY_ENABLED": "false",
-    "USE_TF": "0",
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-}
 KEPT_OUT_EVERY = 5
 
 
@@ -109,7 +106,7 @@ def run_worker(code: Path, nlu: Path, exclude: list[str], texts: list[str], seed
     job = work / "job.json"
     out = work / "predictions.json"
     job.write_text(json.dumps({"nlu": str(nlu), "exclude": exclude, "texts": texts, "seed": seed}))
-    environment = {**os.environ, **ENVIRONMENT, "PYTHONPATH": str(code)}
+    environment = {**os.environ, **PROJECT_ENV, "PYTHONPATH": str(code)}
     subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--worker", str(job), str(out)],
         check=True,
@@ -122,9 +119,15 @@ def run_worker(code: Path, nlu: Path, exclude: list[str], texts: list[str], seed
 def worker(job_file: Path, out_file: Path) -> None:
     """Runs in the subprocess: whichever `rasa_llm` is first on PYTHONPATH is the one measured."""
     from rasa_llm.intent.data import Example, sentiment_from_metadata
-    from rasa_llm.intent.runtime import resolve_num_threads
-    from rasa_llm.intent.training import TrainingConfig, fit_classifier
-    from rasa_llm.packaged_models import default_encoder_path
+    from rasa_llm.intent.training import fit_classifier
+
+    try:  # the layout since the code was tidied
+        from rasa_llm.intent.config import TrainingConfig, resolve_num_threads
+        from rasa_llm.shared.models import default_encoder_path
+    except ImportError:  # the code measured as "before" (a04efe6)
+        from rasa_llm.intent.runtime import resolve_num_threads
+        from rasa_llm.intent.training import TrainingConfig
+        from rasa_llm.packaged_models import default_encoder_path
 
     job = json.loads(job_file.read_text())
     exclude = {text.strip().lower() for text in job["exclude"]}
@@ -133,7 +136,9 @@ def worker(job_file: Path, out_file: Path) -> None:
         for text, intent, meta in _rasa_examples(Path(job["nlu"]))
         if text.strip().lower() not in exclude
     ]
-    config = TrainingConfig(random_seed=job["seed"], num_threads=resolve_num_threads(None), show_progress=False)
+    config = TrainingConfig(
+        random_seed=job["seed"], num_threads=resolve_num_threads(None), show_progress=False
+    )
     started = time.perf_counter()
     classifier, report = fit_classifier(examples, default_encoder_path(), config)
     seconds = time.perf_counter() - started
@@ -179,7 +184,9 @@ def threshold_rows(sentiment: list[tuple[str, float]], truth: list[str]) -> list
     return rows
 
 
-def report(name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]], offsets: dict, intents) -> str:
+def report(
+    name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]], offsets: dict, intents
+) -> str:
     from sklearn.metrics import f1_score
 
     sentiment = predictions["sentiment"]
@@ -195,7 +202,9 @@ def report(name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]],
     registers = sets["registers (all)"]
     start = offsets["registers (all)"]
     lines.append("escalation threshold on the registers (all): share that escalates")
-    lines.append(f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}")
+    lines.append(
+        f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}"
+    )
     lines += threshold_rows(sentiment[start : start + len(registers)], [t for _, t in registers])
     start = offsets["intent test"]
     truth = [intent for _, intent in intents]
@@ -208,13 +217,15 @@ def report(name: str, predictions: dict, sets: dict[str, list[tuple[str, str]]],
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", default="a04efe6", help="commit of the 'before' build (default a04efe6)")
+    parser.add_argument(
+        "--baseline", default="a04efe6", help="commit of the 'before' build (default a04efe6)"
+    )
     parser.add_argument("--only", choices=("before", "after"), help="train and report one build only")
     parser.add_argument("--seed", type=int, default=7, help="split and training seed (default 7)")
     parser.add_argument("--json", type=Path, help="also write the raw predictions to this JSON file")
     parser.add_argument("--worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    os.environ.update(ENVIRONMENT)
+    os.environ.update(PROJECT_ENV)
     if args.worker:
         worker(*args.worker)
         return 0

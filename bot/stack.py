@@ -24,20 +24,15 @@ from pathlib import Path
 
 import yaml
 
+import rasa_llm
 from bot.channels.credentials import write_run_credentials
+from bot.environment import PROJECT_ENV
 from bot.processes import ManagedProcess
+from rasa_llm.shared.hashing import hash_files
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-QUIET_ENV = {
-    "RASA_TELEMETRY_ENABLED": "false",  # no crash reports or usage data leave the machine
-    "USE_TF": "0",  # transformers must not import TensorFlow (Rasa's) as its backend
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-    "OMP_WAIT_POLICY": "PASSIVE",  # spinning OpenMP threads slow generation 10x on a busy 2-core box
-    "PYTHONUNBUFFERED": "1",
-}
+QUIET_ENV = {**PROJECT_ENV, "PYTHONUNBUFFERED": "1"}
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
 MODEL_NAME = "larkspur"
 # Masks emails, phone and card numbers, addresses and secrets in every log line (docs/privacy.md).
@@ -54,12 +49,13 @@ def _training_files(root: Path) -> Iterator[Path]:
 
 
 def training_fingerprint(root: Path = ROOT) -> str:
-    """Hash of everything `rasa train` reads, to skip training when the model is current."""
-    digest = hashlib.sha256()
-    for path in _training_files(root):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """Hash of everything `rasa train` reads, to skip training when the model is current.
+
+    The archive names each component by its module (`rasa_llm.nlu.intent_classifier...`), so a
+    component that moves makes the model stale too.
+    """
+    inputs = hash_files(_training_files(root), name=lambda path: str(path.relative_to(root)))
+    return f"{inputs}:{hashlib.sha256(repr(sorted(rasa_llm._MODULES.items())).encode()).hexdigest()[:16]}"
 
 
 def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool = False) -> Path:

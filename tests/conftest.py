@@ -1,23 +1,16 @@
 """Settings every test needs before Rasa or transformers are imported."""
-import os
+import pytest
 
-# No traffic may leave the machine: Rasa's telemetry off, no model hub; transformers must not pick
-# TensorFlow (installed for Rasa) as its backend.
-os.environ["RASA_TELEMETRY_ENABLED"] = "false"
-os.environ["USE_TF"] = "0"
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from bot import environment
 
-
-import pytest  # noqa: E402
+# No traffic may leave the machine, whatever the shell running the tests has set.
+environment.apply(override=True)
 
 
 @pytest.fixture(scope="session")
 def bot_stack(tmp_path_factory):
     """The reference bot's full stack, started once per test session for the tests that ask for it."""
-    from tests.support.stack import running_stack
+    from bot.testing.stack import running_stack
 
     with running_stack(tmp_path_factory.mktemp("stack"), with_webchat=True) as stack:
         yield stack

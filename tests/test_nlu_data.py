@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from rasa_llm.other_language_detector import OtherLanguageDetector
+from rasa_llm.nlu.other_language_detector import OtherLanguageDetector
 
 ROOT = Path(__file__).resolve().parents[1]
 NLU_DIR = ROOT / "data" / "nlu"

@@ -67,4 +67,6 @@ class SlackInput(rasa_slack.SlackInput):
         return channel
 
     def get_output_channel(self, channel: str | None = None, thread_id: str | None = None) -> OutputChannel:
-        return SlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy, self.slack_api_url)
+        return SlackBot(
+            self.slack_token, channel or self.slack_channel, thread_id, self.proxy, self.slack_api_url
+        )

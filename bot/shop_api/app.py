@@ -33,7 +33,11 @@ _SANIC_ERROR_CODES = {
 def create_app(settings: Settings) -> Sanic:
     """The app for an already initialised database (see `seed.initialise`)."""
     # stdlib json: UTF-8 text as is and `/` unescaped (sanic's default ujson writes `\/`).
-    app = Sanic(APP_NAME, log_config=log_config(), dumps=partial(json.dumps, ensure_ascii=False, separators=(",", ":")))
+    app = Sanic(
+        APP_NAME,
+        log_config=log_config(),
+        dumps=partial(json.dumps, ensure_ascii=False, separators=(",", ":")),
+    )
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.ctx.repository = ShopRepository(settings.db_path)
@@ -72,12 +76,19 @@ def _sanic_error(request: Request, error: SanicException) -> HTTPResponse:
         message = f"The request body is larger than {MAX_BODY_BYTES // 1024} KB."
     else:
         message = str(error) or "The request could not be handled."
-    return json_response({"error": {"code": _SANIC_ERROR_CODES.get(status, "http_error"), "message": message}}, status=status)
+    return json_response(
+        {"error": {"code": _SANIC_ERROR_CODES.get(status, "http_error"), "message": message}}, status=status
+    )
 
 
 def _unexpected_error(request: Request, error: Exception) -> HTTPResponse:
     logger.error("Unexpected error on %s %s", request.method, request.path, exc_info=error)
     return json_response(
-        {"error": {"code": "internal_error", "message": "Something went wrong on our side; please try again."}},
+        {
+            "error": {
+                "code": "internal_error",
+                "message": "Something went wrong on our side; please try again.",
+            }
+        },
         status=500,
     )

@@ -6,18 +6,11 @@ net for anything else that might log one (an exception message, a future log lin
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from sanic.log import LOGGING_CONFIG_DEFAULTS
 
-# `%40` too: an address in a query string reaches the access log URL-encoded.
-_EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*?(@|%40)([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
-
-
-def mask_email(text: str) -> str:
-    """`maria.garcia@example.com` -> `m***@example.com`, for every address in `text`."""
-    return _EMAIL.sub(r"\1***\2\3", text)
+from rasa_llm.shared.privacy import shorten_emails
 
 
 class EmailMaskingFilter(logging.Filter):
@@ -25,12 +18,12 @@ class EmailMaskingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_email(message)
+        masked = shorten_emails(message)
         if masked != message:
             record.msg, record.args = masked, None
         request_line = getattr(record, "request", None)  # sanic's access records carry the URL here
         if isinstance(request_line, str):
-            record.request = mask_email(request_line)
+            record.request = shorten_emails(request_line)
         return True
 
 
@@ -40,7 +33,9 @@ def log_config() -> dict[str, Any]:
     return {
         **defaults,
         "filters": {"mask_emails": {"()": EmailMaskingFilter}},
-        "handlers": {name: {**handler, "filters": ["mask_emails"]} for name, handler in defaults["handlers"].items()},
+        "handlers": {
+            name: {**handler, "filters": ["mask_emails"]} for name, handler in defaults["handlers"].items()
+        },
         "loggers": {
             **defaults["loggers"],
             "bot.shop_api": {"level": "INFO", "handlers": ["console"], "propagate": False},

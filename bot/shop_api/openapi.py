@@ -64,7 +64,11 @@ SCHEMAS: JsonObject = {
                 {
                     "code": {"type": "string", "example": "order_not_found"},
                     "message": {"type": "string"},
-                    "field": {"type": "string", "description": "The field at fault (422 only).", "example": "address.city"},
+                    "field": {
+                        "type": "string",
+                        "description": "The field at fault (422 only).",
+                        "example": "address.city",
+                    },
                 },
                 required=["code", "message"],
             )
@@ -88,7 +92,12 @@ SCHEMAS: JsonObject = {
     ),
     "AddressRequest": _object({"email": _EMAIL, "address": _ref("Address")}),
     "OrderItem": _object(
-        {"sku": {"type": "string"}, "name": {"type": "string"}, "quantity": {"type": "integer"}, "unit_price": _MONEY}
+        {
+            "sku": {"type": "string"},
+            "name": {"type": "string"},
+            "quantity": {"type": "integer"},
+            "unit_price": _MONEY,
+        }
     ),
     "Order": _object(_ORDER_PROPERTIES),
     "CancelledOrder": {
@@ -132,7 +141,9 @@ SCHEMAS: JsonObject = {
             "status": {"type": "string", "enum": ["requested", "received", "refunded"]},
             "items": {
                 "type": "array",
-                "items": _object({"sku": {"type": "string"}, "name": {"type": "string"}, "quantity": {"type": "integer"}}),
+                "items": _object(
+                    {"sku": {"type": "string"}, "name": {"type": "string"}, "quantity": {"type": "integer"}}
+                ),
             },
             "reason": {"type": "string"},
             "label_url": {"type": "string", "format": "uri"},
@@ -151,7 +162,9 @@ SCHEMAS: JsonObject = {
             "completed_at": _nullable(_TIME),
         }
     ),
-    "Refunds": _object({"order_id": {"type": "string"}, "refunds": {"type": "array", "items": _ref("Refund")}}),
+    "Refunds": _object(
+        {"order_id": {"type": "string"}, "refunds": {"type": "array", "items": _ref("Refund")}}
+    ),
     "TranscriptMessage": _object(
         {
             "sender": {"type": "string", "maxLength": 32, "example": "user"},
@@ -216,11 +229,16 @@ def _operation(
         operation["responses"][status] = _json(_ref("Error"), _ERROR_DESCRIPTIONS[status])
     parameters = list(extra_parameters or [])
     if parameter:
-        parameters.insert(0, {"name": parameter, "in": "path", "required": True, "schema": {"type": "string"}})
+        parameters.insert(
+            0, {"name": parameter, "in": "path", "required": True, "schema": {"type": "string"}}
+        )
     if parameters:
         operation["parameters"] = parameters
     if request:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(request)}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(request)}},
+        }
     operation["security"] = [{"ApiKey": []}] if secured else []
     return operation
 
@@ -230,45 +248,66 @@ _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Repeating a request with the same key answers 200 with the return created the first time.",
+    "description": (
+        "Repeating a request with the same key answers 200 with the return created the first time."
+    ),
     "schema": {"type": "string", "maxLength": 255},
 }
 
 PATHS: JsonObject = {
     "/health": {
-        "get": _operation("Liveness check", None, {"200": _json(_ref("Health"), "The service is up.")}, [], secured=False)
+        "get": _operation(
+            "Liveness check", None, {"200": _json(_ref("Health"), "The service is up.")}, [], secured=False
+        )
     },
     "/openapi.json": {
         "get": _operation(
-            "This document", None, {"200": {"description": "The OpenAPI document.",
-                                            "content": {"application/json": {"schema": {"type": "object"}}}}},
-            [], secured=False,
+            "This document",
+            None,
+            {
+                "200": {
+                    "description": "The OpenAPI document.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+            [],
+            secured=False,
         )
     },
     "/v1/orders/{order_id}/lookup": {
         "post": _operation(
-            "Look up an order", "EmailRequest", {"200": _json(_ref("Order"), "The order.")},
-            _CUSTOMER_ERRORS, parameter="order_id",
+            "Look up an order",
+            "EmailRequest",
+            {"200": _json(_ref("Order"), "The order.")},
+            _CUSTOMER_ERRORS,
+            parameter="order_id",
         )
     },
     "/v1/orders/{order_id}/tracking": {
         "post": _operation(
-            "Track an order", "EmailRequest", {"200": _json(_ref("Tracking"), "Carrier, tracking number and events.")},
-            _CUSTOMER_ERRORS, parameter="order_id",
+            "Track an order",
+            "EmailRequest",
+            {"200": _json(_ref("Tracking"), "Carrier, tracking number and events.")},
+            _CUSTOMER_ERRORS,
+            parameter="order_id",
         )
     },
     "/v1/orders/{order_id}/cancel": {
         "post": _operation(
             "Cancel an order that has not shipped; refunds it in full",
-            "CancelRequest", {"200": _json(_ref("CancelledOrder"), "The cancelled order and its refund.")},
-            _CUSTOMER_ERRORS + ["409"], parameter="order_id",
+            "CancelRequest",
+            {"200": _json(_ref("CancelledOrder"), "The cancelled order and its refund.")},
+            _CUSTOMER_ERRORS + ["409"],
+            parameter="order_id",
         )
     },
     "/v1/orders/{order_id}/shipping-address": {
         "post": _operation(
             "Change the shipping address of an order that has not shipped",
-            "AddressRequest", {"200": _json(_ref("Order"), "The order with its new address.")},
-            _CUSTOMER_ERRORS + ["409"], parameter="order_id",
+            "AddressRequest",
+            {"200": _json(_ref("Order"), "The order with its new address.")},
+            _CUSTOMER_ERRORS + ["409"],
+            parameter="order_id",
         )
     },
     "/v1/orders/{order_id}/returns": {
@@ -277,33 +316,48 @@ PATHS: JsonObject = {
             "ReturnRequest",
             {
                 "201": _json(_ref("Return"), "The return was created."),
-                "200": _json(_ref("Return"), "A repeated Idempotency-Key: the return created the first time."),
+                "200": _json(
+                    _ref("Return"), "A repeated Idempotency-Key: the return created the first time."
+                ),
             },
-            _CUSTOMER_ERRORS + ["409"], parameter="order_id", extra_parameters=[_IDEMPOTENCY_KEY],
+            _CUSTOMER_ERRORS + ["409"],
+            parameter="order_id",
+            extra_parameters=[_IDEMPOTENCY_KEY],
         )
     },
     "/v1/returns/{return_id}/lookup": {
         "post": _operation(
-            "Look up a return", "EmailRequest", {"200": _json(_ref("Return"), "The return.")},
-            _CUSTOMER_ERRORS, parameter="return_id",
+            "Look up a return",
+            "EmailRequest",
+            {"200": _json(_ref("Return"), "The return.")},
+            _CUSTOMER_ERRORS,
+            parameter="return_id",
         )
     },
     "/v1/orders/{order_id}/refunds": {
         "post": _operation(
-            "List an order's refunds", "EmailRequest", {"200": _json(_ref("Refunds"), "The refunds, oldest first.")},
-            _CUSTOMER_ERRORS, parameter="order_id",
+            "List an order's refunds",
+            "EmailRequest",
+            {"200": _json(_ref("Refunds"), "The refunds, oldest first.")},
+            _CUSTOMER_ERRORS,
+            parameter="order_id",
         )
     },
     "/v1/handoffs": {
         "post": _operation(
-            "Record a handoff to a human agent", "HandoffRequest", {"201": _json(_ref("Handoff"), "The handoff.")},
+            "Record a handoff to a human agent",
+            "HandoffRequest",
+            {"201": _json(_ref("Handoff"), "The handoff.")},
             ["400", "401", "413", "422"],
         )
     },
     "/v1/handoffs/{handoff_id}": {
         "get": _operation(
-            "Read a handoff", None, {"200": _json(_ref("Handoff"), "The handoff.")},
-            ["401", "404"], parameter="handoff_id",
+            "Read a handoff",
+            None,
+            {"200": _json(_ref("Handoff"), "The handoff.")},
+            ["401", "404"],
+            parameter="handoff_id",
         )
     },
 }

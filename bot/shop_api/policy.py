@@ -58,7 +58,9 @@ def check_returnable(status: str, delivered_at: datetime | None, now: datetime) 
     if status == "returned":
         raise conflict("already_returned", "This order has already been returned.")
     if status != "delivered" or delivered_at is None:
-        raise conflict("not_delivered", f"This order is {status}; items can be returned once it is delivered.")
+        raise conflict(
+            "not_delivered", f"This order is {status}; items can be returned once it is delivered."
+        )
     deadline = return_deadline(delivered_at)
     assert deadline is not None
     if now > deadline:
@@ -79,7 +81,9 @@ def check_return_lines(
         if item is None:
             raise invalid("invalid_items", f"items[{index}].sku", f"{line.sku} is not part of this order.")
         if not item.returnable:
-            raise invalid("invalid_items", f"items[{index}].sku", f"{item.name} cannot be returned (final sale).")
+            raise invalid(
+                "invalid_items", f"items[{index}].sku", f"{item.name} cannot be returned (final sale)."
+            )
         if line.quantity > item.quantity:
             raise invalid(
                 "invalid_items",

@@ -68,7 +68,8 @@ class ShopRepository:
         with db.connection(self.db_path) as conn, db.transaction(conn):
             row = _order_row(conn, order_id, email)
             events = conn.execute(
-                "SELECT time, description FROM shipment_events WHERE order_id = ? ORDER BY time, id", (order_id,)
+                "SELECT time, description FROM shipment_events WHERE order_id = ? ORDER BY time, id",
+                (order_id,),
             ).fetchall()
         return {
             "order_id": row["order_id"],
@@ -86,14 +87,16 @@ class ShopRepository:
             row = _order_row(conn, order_id, email)
             policy.check_cancellable(row["status"])
             conn.execute(
-                "UPDATE orders SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, estimated_delivery = NULL"
+                "UPDATE orders SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, "
+                "estimated_delivery = NULL"
                 " WHERE order_id = ?",
                 (now, reason, order_id),
             )
             _add_event(conn, order_id, now, "Order cancelled at the customer's request")
             refund_id = _next_id(conn, "refunds", FIRST_REFUND_ID)
             conn.execute(
-                "INSERT INTO refunds (id, order_id, return_id, amount_cents, currency, status, created_at, completed_at)"
+                "INSERT INTO refunds (id, order_id, return_id, amount_cents, currency, status, created_at, "
+                "completed_at)"
                 " VALUES (?, ?, NULL, ?, ?, 'completed', ?, ?)",
                 (refund_id, order_id, _total_cents(conn, row), row["currency"], now, now),
             )
@@ -101,13 +104,16 @@ class ShopRepository:
             document["refund"] = _refund_document(_refund_row(conn, refund_id))
         return document
 
-    def change_shipping_address(self, order_id: str, email: str, address: Mapping[str, str | None]) -> JsonObject:
+    def change_shipping_address(
+        self, order_id: str, email: str, address: Mapping[str, str | None]
+    ) -> JsonObject:
         now = to_iso(self.clock())
         with db.connection(self.db_path) as conn, db.transaction(conn, write=True):
             row = _order_row(conn, order_id, email)
             policy.check_address_changeable(row["status"])
             conn.execute(
-                "UPDATE orders SET shipping_address = ? WHERE order_id = ?", (json.dumps(dict(address)), order_id)
+                "UPDATE orders SET shipping_address = ? WHERE order_id = ?",
+                (json.dumps(dict(address)), order_id),
             )
             _add_event(conn, order_id, now, "Shipping address changed at the customer's request")
             return _order_document(conn, _order_row(conn, order_id, email))
@@ -133,7 +139,9 @@ class ShopRepository:
             # The email is checked before the key, so a wrong email learns nothing about earlier returns.
             order = _order_row(conn, order_id, email)
             if idempotency_key is not None:
-                earlier = conn.execute("SELECT * FROM returns WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+                earlier = conn.execute(
+                    "SELECT * FROM returns WHERE idempotency_key = ?", (idempotency_key,)
+                ).fetchone()
                 if earlier is not None:
                     if earlier["order_id"] != order_id or earlier["request_fingerprint"] != fingerprint:
                         raise ApiError(
@@ -144,12 +152,22 @@ class ShopRepository:
                         )
                     return _return_document(conn, earlier), False
             policy.check_returnable(order["status"], _optional_time(order["delivered_at"]), now)
-            policy.check_return_lines(lines, _ordered_lines(conn, order_id), _returned_quantities(conn, order_id))
+            policy.check_return_lines(
+                lines, _ordered_lines(conn, order_id), _returned_quantities(conn, order_id)
+            )
             return_id = _next_id(conn, "returns", FIRST_RETURN_ID)
             conn.execute(
                 "INSERT INTO returns (id, order_id, status, reason, label_url, created_at, idempotency_key,"
                 " request_fingerprint) VALUES (?, ?, 'requested', ?, ?, ?, ?, ?)",
-                (return_id, order_id, reason, LABEL_URL.format(id=return_id), to_iso(now), idempotency_key, fingerprint),
+                (
+                    return_id,
+                    order_id,
+                    reason,
+                    LABEL_URL.format(id=return_id),
+                    to_iso(now),
+                    idempotency_key,
+                    fingerprint,
+                ),
             )
             conn.executemany(
                 "INSERT INTO return_items (return_id, sku, quantity) VALUES (?, ?, ?)",
@@ -175,7 +193,9 @@ class ShopRepository:
     def refunds(self, order_id: str, email: str) -> JsonObject:
         with db.connection(self.db_path) as conn, db.transaction(conn):
             _order_row(conn, order_id, email)
-            rows = conn.execute("SELECT * FROM refunds WHERE order_id = ? ORDER BY id", (order_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT * FROM refunds WHERE order_id = ? ORDER BY id", (order_id,)
+            ).fetchall()
         return {"order_id": order_id, "refunds": [_refund_document(row) for row in rows]}
 
     # Handoffs -------------------------------------------------------------------------------------
@@ -186,11 +206,21 @@ class ShopRepository:
         with db.connection(self.db_path) as conn, db.transaction(conn, write=True):
             handoff_id = _next_id(conn, "handoffs", FIRST_HANDOFF_ID)
             conn.execute(
-                "INSERT INTO handoffs (id, conversation_id, reason, transcript, transcript_truncated, status, created_at)"
+                "INSERT INTO handoffs (id, conversation_id, reason, transcript, transcript_truncated, "
+                "status, created_at)"
                 " VALUES (?, ?, ?, ?, ?, 'open', ?)",
-                (handoff_id, request.conversation_id, request.reason, transcript, int(request.transcript_truncated), now),
+                (
+                    handoff_id,
+                    request.conversation_id,
+                    request.reason,
+                    transcript,
+                    int(request.transcript_truncated),
+                    now,
+                ),
             )
-            return _handoff_document(conn.execute("SELECT * FROM handoffs WHERE id = ?", (handoff_id,)).fetchone())
+            return _handoff_document(
+                conn.execute("SELECT * FROM handoffs WHERE id = ?", (handoff_id,)).fetchone()
+            )
 
     def get_handoff(self, handoff_id: str) -> JsonObject:
         number = _parse_public_id("HO", handoff_id)
@@ -223,7 +253,8 @@ def _next_id(conn: sqlite3.Connection, table: str, first: int) -> int:
 
 def _add_event(conn: sqlite3.Connection, order_id: str, time: str, description: str) -> None:
     conn.execute(
-        "INSERT INTO shipment_events (order_id, time, description) VALUES (?, ?, ?)", (order_id, time, description)
+        "INSERT INTO shipment_events (order_id, time, description) VALUES (?, ?, ?)",
+        (order_id, time, description),
     )
 
 
@@ -236,7 +267,9 @@ def _items(conn: sqlite3.Connection, order_id: str) -> list[sqlite3.Row]:
 
 
 def _total_cents(conn: sqlite3.Connection, order: sqlite3.Row) -> int:
-    return order["shipping_cents"] + sum(item["quantity"] * item["unit_price_cents"] for item in _items(conn, order["order_id"]))
+    return order["shipping_cents"] + sum(
+        item["quantity"] * item["unit_price_cents"] for item in _items(conn, order["order_id"])
+    )
 
 
 def _ordered_lines(conn: sqlite3.Connection, order_id: str) -> dict[str, policy.OrderedLine]:
@@ -248,7 +281,8 @@ def _ordered_lines(conn: sqlite3.Connection, order_id: str) -> dict[str, policy.
 
 def _returned_quantities(conn: sqlite3.Connection, order_id: str) -> dict[str, int]:
     rows = conn.execute(
-        "SELECT ri.sku, SUM(ri.quantity) AS quantity FROM return_items ri JOIN returns r ON r.id = ri.return_id"
+        "SELECT ri.sku, SUM(ri.quantity) AS quantity FROM return_items ri JOIN returns r ON r.id = "
+        "ri.return_id"
         " WHERE r.order_id = ? GROUP BY ri.sku",
         (order_id,),
     ).fetchall()

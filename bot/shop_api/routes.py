@@ -10,9 +10,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from bot.shop_api import validation
-from bot.shop_api.logs import mask_email
 from bot.shop_api.openapi import openapi_document
 from bot.shop_api.repository import ShopRepository
+from rasa_llm.shared.privacy import shorten_emails
 
 logger = logging.getLogger(__name__)
 routes = Blueprint("shop_api")
@@ -56,7 +56,9 @@ async def cancel_order(request: Request, order_id: str) -> HTTPResponse:
     email = validation.email(payload)
     reason = validation.optional_reason(payload)
     order = await _in_thread(_repository(request).cancel_order, order_id, email, reason)
-    logger.info("Cancelled %s for %s, refund %s", order_id, mask_email(email), order["refund"]["refund_id"])
+    logger.info(
+        "Cancelled %s for %s, refund %s", order_id, shorten_emails(email), order["refund"]["refund_id"]
+    )
     return json(order)
 
 
@@ -66,7 +68,7 @@ async def change_shipping_address(request: Request, order_id: str) -> HTTPRespon
     email = validation.email(payload)
     address = validation.address(payload)
     order = await _in_thread(_repository(request).change_shipping_address, order_id, email, address)
-    logger.info("Changed the shipping address of %s for %s", order_id, mask_email(email))
+    logger.info("Changed the shipping address of %s for %s", order_id, shorten_emails(email))
     return json(order)
 
 
@@ -77,9 +79,11 @@ async def create_return(request: Request, order_id: str) -> HTTPResponse:
     lines = validation.return_lines(payload)
     reason = validation.reason(payload)
     key = validation.idempotency_key(request.headers.get("Idempotency-Key"))
-    document, created = await _in_thread(_repository(request).create_return, order_id, email, lines, reason, key)
+    document, created = await _in_thread(
+        _repository(request).create_return, order_id, email, lines, reason, key
+    )
     if created:
-        logger.info("Created return %s on %s for %s", document["return_id"], order_id, mask_email(email))
+        logger.info("Created return %s on %s for %s", document["return_id"], order_id, shorten_emails(email))
     return json(document, status=201 if created else 200)
 
 

@@ -51,7 +51,9 @@ class DemoOrder:
     cancelled_ago: timedelta | None = None
 
 
-def _address(name: str, line1: str, line2: str | None, city: str, region: str, postal_code: str) -> dict[str, Any]:
+def _address(
+    name: str, line1: str, line2: str | None, city: str, region: str, postal_code: str
+) -> dict[str, Any]:
     return {
         "name": name, "line1": line1, "line2": line2, "city": city,
         "region": region, "postal_code": postal_code, "country": "US",
@@ -72,23 +74,76 @@ DEMO_CUSTOMERS: tuple[DemoCustomer, ...] = (
 _DAY = timedelta(days=1)
 DEMO_ORDERS: tuple[DemoOrder, ...] = (
     DemoOrder("ORD-10001", "CUS-1001", "processing", (("LK-JKT-100", 1), ("LK-ACC-030", 1)), placed_ago=_DAY),
-    DemoOrder("ORD-10002", "CUS-1001", "shipped", (("LK-FTW-100", 1), ("LK-ACC-010", 1)), placed_ago=4 * _DAY,
-              shipping_method="express", carrier="UPS", tracking_number="1Z4A7F290300100028",
-              shipped_ago=2 * _DAY),
-    DemoOrder("ORD-10003", "CUS-1002", "delivered", (("LK-PCK-028", 1), ("LK-TOP-010", 2)), placed_ago=11 * _DAY,
-              carrier="FedEx", tracking_number="781294630155", shipped_ago=8 * _DAY, delivered_ago=5 * _DAY),
-    DemoOrder("ORD-10004", "CUS-1002", "delivered", (("LK-TNT-201", 1),), placed_ago=52 * _DAY,
-              carrier="UPS", tracking_number="1Z4A7F290300100044", shipped_ago=49 * _DAY, delivered_ago=45 * _DAY),
-    DemoOrder("ORD-10005", "CUS-1003", "cancelled", (("LK-SLP-020", 1),), placed_ago=20 * _DAY,
-              cancelled_ago=20 * _DAY - timedelta(hours=3)),
-    DemoOrder("ORD-10006", "CUS-1003", "returned", (("LK-JKT-210", 1),), placed_ago=27 * _DAY,
-              carrier="USPS", tracking_number="9400111899223100100612", shipped_ago=25 * _DAY,
-              delivered_ago=22 * _DAY),
-    DemoOrder("ORD-10007", "CUS-1004", "processing", (("LK-ACC-050", 1), ("LK-CMP-010", 1)),
-              placed_ago=timedelta(hours=2)),
-    DemoOrder("ORD-10008", "CUS-1004", "delivered", (("LK-BTM-010", 1), ("LK-ACC-020", 1), ("LK-GFT-050", 1)),
-              placed_ago=15 * _DAY, carrier="UPS", tracking_number="1Z4A7F290300100080", shipped_ago=13 * _DAY,
-              delivered_ago=10 * _DAY),
+    DemoOrder(
+        "ORD-10002",
+        "CUS-1001",
+        "shipped",
+        (("LK-FTW-100", 1), ("LK-ACC-010", 1)),
+        placed_ago=4 * _DAY,
+        shipping_method="express",
+        carrier="UPS",
+        tracking_number="1Z4A7F290300100028",
+        shipped_ago=2 * _DAY,
+    ),
+    DemoOrder(
+        "ORD-10003",
+        "CUS-1002",
+        "delivered",
+        (("LK-PCK-028", 1), ("LK-TOP-010", 2)),
+        placed_ago=11 * _DAY,
+        carrier="FedEx",
+        tracking_number="781294630155",
+        shipped_ago=8 * _DAY,
+        delivered_ago=5 * _DAY,
+    ),
+    DemoOrder(
+        "ORD-10004",
+        "CUS-1002",
+        "delivered",
+        (("LK-TNT-201", 1),),
+        placed_ago=52 * _DAY,
+        carrier="UPS",
+        tracking_number="1Z4A7F290300100044",
+        shipped_ago=49 * _DAY,
+        delivered_ago=45 * _DAY,
+    ),
+    DemoOrder(
+        "ORD-10005",
+        "CUS-1003",
+        "cancelled",
+        (("LK-SLP-020", 1),),
+        placed_ago=20 * _DAY,
+        cancelled_ago=20 * _DAY - timedelta(hours=3),
+    ),
+    DemoOrder(
+        "ORD-10006",
+        "CUS-1003",
+        "returned",
+        (("LK-JKT-210", 1),),
+        placed_ago=27 * _DAY,
+        carrier="USPS",
+        tracking_number="9400111899223100100612",
+        shipped_ago=25 * _DAY,
+        delivered_ago=22 * _DAY,
+    ),
+    DemoOrder(
+        "ORD-10007",
+        "CUS-1004",
+        "processing",
+        (("LK-ACC-050", 1), ("LK-CMP-010", 1)),
+        placed_ago=timedelta(hours=2),
+    ),
+    DemoOrder(
+        "ORD-10008",
+        "CUS-1004",
+        "delivered",
+        (("LK-BTM-010", 1), ("LK-ACC-020", 1), ("LK-GFT-050", 1)),
+        placed_ago=15 * _DAY,
+        carrier="UPS",
+        tracking_number="1Z4A7F290300100080",
+        shipped_ago=13 * _DAY,
+        delivered_ago=10 * _DAY,
+    ),
 )
 
 # ORD-10005: refunded in full when it was cancelled. ORD-10006: return received, refund on its way.
@@ -112,7 +167,11 @@ def load_products(products_path: Path) -> list[dict[str, Any]]:
     if not isinstance(products, list) or not products:
         raise ValueError(f"{products_path} has no `products:` list")
     for index, product in enumerate(products):
-        missing = [key for key in ("sku", "name", "category", "price") if not isinstance(product, dict) or key not in product]
+        missing = [
+            key
+            for key in ("sku", "name", "category", "price")
+            if not isinstance(product, dict) or key not in product
+        ]
         if missing:
             raise ValueError(f"{products_path}: product {index} lacks {', '.join(missing)}")
     return products
@@ -157,15 +216,24 @@ def _cents(price: Any) -> int:
     return int(Decimal(str(price)) * 100)
 
 
-def _insert_products(conn: sqlite3.Connection, products: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, int]]:
+def _insert_products(
+    conn: sqlite3.Connection, products: Sequence[Mapping[str, Any]]
+) -> dict[str, tuple[str, int]]:
     prices: dict[str, tuple[str, int]] = {}
     for product in products:
         sku = str(product["sku"]).upper()
         price_cents = _cents(product["price"])
         conn.execute(
-            "INSERT INTO products (sku, name, category, price_cents, returnable, details) VALUES (?, ?, ?, ?, ?, ?)",
-            (sku, product["name"], product["category"], price_cents,
-             int(policy.is_returnable_category(str(product["category"]))), json.dumps(product, sort_keys=True)),
+            "INSERT INTO products (sku, name, category, price_cents, returnable, details) VALUES (?, ?, ?, "
+            "?, ?, ?)",
+            (
+                sku,
+                product["name"],
+                product["category"],
+                price_cents,
+                int(policy.is_returnable_category(str(product["category"]))),
+                json.dumps(product, sort_keys=True),
+            ),
         )
         prices[sku] = (str(product["name"]), price_cents)
     return prices
@@ -180,28 +248,43 @@ def _insert_order(
 ) -> None:
     missing = [sku for sku, _ in order.items if sku not in prices]
     if missing:
-        raise ValueError(f"demo order {order.order_id} uses SKUs missing from the catalogue: {', '.join(missing)}")
+        raise ValueError(
+            f"demo order {order.order_id} uses SKUs missing from the catalogue: {', '.join(missing)}"
+        )
     placed = now - order.placed_ago
     shipped = now - order.shipped_ago if order.shipped_ago is not None else None
     delivered = now - order.delivered_ago if order.delivered_ago is not None else None
     cancelled = now - order.cancelled_ago if order.cancelled_ago is not None else None
     subtotal = sum(prices[sku][1] * quantity for sku, quantity in order.items)
     conn.execute(
-        "INSERT INTO orders (order_id, customer_id, status, placed_at, currency, shipping_method, shipping_cents,"
-        " shipping_address, carrier, tracking_number, estimated_delivery, shipped_at, delivered_at, cancelled_at,"
+        "INSERT INTO orders (order_id, customer_id, status, placed_at, currency, shipping_method, "
+        "shipping_cents,"
+        " shipping_address, carrier, tracking_number, estimated_delivery, shipped_at, delivered_at, "
+        "cancelled_at,"
         " cancel_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            order.order_id, order.customer_id, order.status, to_iso(placed), CURRENCY, order.shipping_method,
-            policy.shipping_cents(order.shipping_method, subtotal), json.dumps(dict(address)),
-            order.carrier, order.tracking_number, _estimated_delivery(placed, shipped, delivered, cancelled),
-            _iso_or_none(shipped), _iso_or_none(delivered), _iso_or_none(cancelled),
+            order.order_id,
+            order.customer_id,
+            order.status,
+            to_iso(placed),
+            CURRENCY,
+            order.shipping_method,
+            policy.shipping_cents(order.shipping_method, subtotal),
+            json.dumps(dict(address)),
+            order.carrier,
+            order.tracking_number,
+            _estimated_delivery(placed, shipped, delivered, cancelled),
+            _iso_or_none(shipped),
+            _iso_or_none(delivered),
+            _iso_or_none(cancelled),
             "Ordered the wrong size." if cancelled else None,
         ),
     )
     for sku, quantity in order.items:
         name, unit_price = prices[sku]
         conn.execute(
-            "INSERT INTO order_items (order_id, sku, name, quantity, unit_price_cents) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO order_items (order_id, sku, name, quantity, unit_price_cents) VALUES (?, ?, ?, ?, "
+            "?)",
             (order.order_id, sku, name, quantity, unit_price),
         )
     for time, description in _events(order, placed, shipped, delivered, cancelled):
@@ -235,7 +318,12 @@ def _events(
         events.append((cancelled, "Order cancelled at the customer's request"))
     if shipped is not None:
         events.append((shipped, f"Shipped from {WAREHOUSE} with {order.carrier}"))
-        events.append((shipped + timedelta(hours=20), f"In transit: arrived at a {order.carrier} facility in Salt Lake City, UT"))
+        events.append(
+            (
+                shipped + timedelta(hours=20),
+                f"In transit: arrived at a {order.carrier} facility in Salt Lake City, UT",
+            )
+        )
     if delivered is not None:
         events.append((delivered - timedelta(hours=5), "Out for delivery"))
         events.append((delivered, "Delivered"))
@@ -244,12 +332,21 @@ def _events(
 
 def _insert_history(conn: sqlite3.Connection, now: datetime) -> None:
     """The finished return and the refunds behind ORD-10005 and ORD-10006."""
-    cancelled_at = conn.execute("SELECT cancelled_at FROM orders WHERE order_id = ?", (CANCELLED_ORDER,)).fetchone()[0]
+    cancelled_at = conn.execute(
+        "SELECT cancelled_at FROM orders WHERE order_id = ?", (CANCELLED_ORDER,)
+    ).fetchone()[0]
     conn.execute(
-        "INSERT INTO refunds (id, order_id, return_id, amount_cents, currency, status, created_at, completed_at)"
+        "INSERT INTO refunds (id, order_id, return_id, amount_cents, currency, status, created_at, "
+        "completed_at)"
         " VALUES (?, ?, NULL, ?, ?, 'completed', ?, ?)",
-        (CANCELLED_REFUND_ID, CANCELLED_ORDER, _order_total(conn, CANCELLED_ORDER), CURRENCY, cancelled_at,
-         cancelled_at),
+        (
+            CANCELLED_REFUND_ID,
+            CANCELLED_ORDER,
+            _order_total(conn, CANCELLED_ORDER),
+            CURRENCY,
+            cancelled_at,
+            cancelled_at,
+        ),
     )
     received = to_iso(now - DEMO_RETURN_RECEIVED_AGO)
     conn.execute(
@@ -267,10 +364,17 @@ def _insert_history(conn: sqlite3.Connection, now: datetime) -> None:
             (DEMO_RETURN_ID, row["sku"], row["quantity"]),
         )
     conn.execute(
-        "INSERT INTO refunds (id, order_id, return_id, amount_cents, currency, status, created_at, completed_at)"
+        "INSERT INTO refunds (id, order_id, return_id, amount_cents, currency, status, created_at, "
+        "completed_at)"
         " VALUES (?, ?, ?, ?, ?, 'processing', ?, NULL)",
-        (RETURN_REFUND_ID, DEMO_RETURN_ORDER, DEMO_RETURN_ID,
-         sum(row["quantity"] * row["unit_price_cents"] for row in returned), CURRENCY, received),
+        (
+            RETURN_REFUND_ID,
+            DEMO_RETURN_ORDER,
+            DEMO_RETURN_ID,
+            sum(row["quantity"] * row["unit_price_cents"] for row in returned),
+            CURRENCY,
+            received,
+        ),
     )
     conn.execute(
         "INSERT INTO shipment_events (order_id, time, description) VALUES (?, ?, ?)",

@@ -28,7 +28,8 @@ class Settings:
 
     def __repr__(self) -> str:  # keeps the key out of any log or traceback that prints settings
         return (
-            f"Settings(api_key='***', db_path={str(self.db_path)!r}, products_path={str(self.products_path)!r},"
+            f"Settings(api_key='***', db_path={str(self.db_path)!r}, "
+            f"products_path={str(self.products_path)!r},"
             f" host={self.host!r}, port={self.port})"
         )
 
@@ -40,19 +41,26 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
         description="Larkspur Outfitters shop API (needs SHOP_API_KEY in the environment).",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on (default %(default)s)")
-    parser.add_argument("--db", type=Path, help="SQLite file, created and seeded if missing (env SHOP_DB_PATH)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port to listen on (default %(default)s)"
+    )
+    parser.add_argument(
+        "--db", type=Path, help="SQLite file, created and seeded if missing (env SHOP_DB_PATH)"
+    )
     parser.add_argument("--products", type=Path, help="product catalogue YAML (env SHOP_PRODUCTS_PATH)")
     args = parser.parse_args(argv)
 
     api_key = environ.get("SHOP_API_KEY", "").strip()
     if not api_key:
         raise SettingsError(
-            "SHOP_API_KEY is not set: export a secret key (e.g. `export SHOP_API_KEY=$(openssl rand -hex 24)`) "
+            "SHOP_API_KEY is not set: export a secret key (e.g. `export SHOP_API_KEY=$(openssl rand -hex "
+            "24)`) "
             "and give the same value to the action server."
         )
     db_path = args.db or Path(environ.get("SHOP_DB_PATH") or DEFAULT_DB_PATH)
     products_path = args.products or Path(environ.get("SHOP_PRODUCTS_PATH") or DEFAULT_PRODUCTS_PATH)
     if not 0 < args.port < 65536:
         raise SettingsError(f"--port must be between 1 and 65535, not {args.port}")
-    return Settings(api_key=api_key, db_path=db_path, products_path=products_path, host=args.host, port=args.port)
+    return Settings(
+        api_key=api_key, db_path=db_path, products_path=products_path, host=args.host, port=args.port
+    )

@@ -23,7 +23,15 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 
-ADDRESS_FIELDS = {"name": 100, "line1": 200, "line2": 200, "city": 100, "region": 100, "postal_code": 20, "country": 56}
+ADDRESS_FIELDS = {
+    "name": 100,
+    "line1": 200,
+    "line2": 200,
+    "city": 100,
+    "region": 100,
+    "postal_code": 20,
+    "country": 56,
+}
 OPTIONAL_ADDRESS_FIELDS = {"line2", "region"}
 
 JsonObject = dict[str, Any]
@@ -117,7 +125,9 @@ def email(payload: Mapping[str, Any]) -> str:
 def address(payload: Mapping[str, Any]) -> dict[str, str | None]:
     raw = payload.get("address")
     if not isinstance(raw, dict):
-        raise invalid("invalid_address", "address", "must be an object with name, line1, city, postal_code, country.")
+        raise invalid(
+            "invalid_address", "address", "must be an object with name, line1, city, postal_code, country."
+        )
     unknown = sorted(set(raw) - set(ADDRESS_FIELDS))
     if unknown:
         raise invalid("invalid_address", f"address.{unknown[0]}", "is not an address field.")
@@ -148,14 +158,20 @@ def return_lines(payload: Mapping[str, Any]) -> list[ReturnLine]:
         field = f"items[{index}]"
         if not isinstance(item, dict):
             raise invalid("invalid_items", field, "must be an object with sku and quantity.")
-        sku = required_text(item, "sku", code="invalid_items", max_chars=40, field=f"{field}.sku").strip().upper()
+        sku = (
+            required_text(item, "sku", code="invalid_items", max_chars=40, field=f"{field}.sku")
+            .strip()
+            .upper()
+        )
         if sku in seen:
             raise invalid("invalid_items", f"{field}.sku", f"{sku} is listed twice.")
         seen.add(sku)
         quantity = item.get("quantity")
         # bool is an int in Python; `true` is not a quantity.
         if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
-            raise invalid("invalid_items", f"{field}.quantity", f"must be a whole number from 1 to {MAX_QUANTITY}.")
+            raise invalid(
+                "invalid_items", f"{field}.quantity", f"must be a whole number from 1 to {MAX_QUANTITY}."
+            )
         lines.append(ReturnLine(sku, quantity))
     return lines
 
@@ -164,7 +180,9 @@ def idempotency_key(header: str | None) -> str | None:
     if header is None:
         return None
     if not _IDEMPOTENCY_KEY.match(header):
-        raise invalid("invalid_idempotency_key", "Idempotency-Key", "must be 1 to 255 printable ASCII characters.")
+        raise invalid(
+            "invalid_idempotency_key", "Idempotency-Key", "must be 1 to 255 printable ASCII characters."
+        )
     return header
 
 
@@ -195,9 +213,13 @@ def _transcript(raw: list[Any]) -> tuple[list[TranscriptMessage], bool]:
             message, truncated = message[:MAX_TRANSCRIPT_TEXT_CHARS], True
         timestamp = entry.get("timestamp")
         if timestamp is not None and not _is_timestamp(timestamp):
-            raise invalid("invalid_handoff", f"{field}.timestamp", "must be a finite number, a string or null.")
+            raise invalid(
+                "invalid_handoff", f"{field}.timestamp", "must be a finite number, a string or null."
+            )
         if isinstance(timestamp, str):
-            timestamp = required_text(entry, "timestamp", code="invalid_handoff", max_chars=64, field=f"{field}.timestamp")
+            timestamp = required_text(
+                entry, "timestamp", code="invalid_handoff", max_chars=64, field=f"{field}.timestamp"
+            )
         messages.append(TranscriptMessage(sender, message, timestamp))
     return messages, truncated
 

@@ -13,7 +13,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--rasa-url", default="http://127.0.0.1:5005", help="Rasa server the page talks to")
-    parser.add_argument("--socket-path", default=DEFAULT_SOCKET_PATH, help="socketio_path of Rasa's socketio channel")
+    parser.add_argument(
+        "--socket-path", default=DEFAULT_SOCKET_PATH, help="socketio_path of Rasa's socketio channel"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:

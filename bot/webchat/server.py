@@ -35,9 +35,13 @@ class WebChatConfig:
     def __post_init__(self) -> None:
         parts = urlsplit(self.rasa_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise WebChatSetupError(f"--rasa-url must be an http(s) URL like http://127.0.0.1:5005, got {self.rasa_url!r}")
+            raise WebChatSetupError(
+                f"--rasa-url must be an http(s) URL like http://127.0.0.1:5005, got {self.rasa_url!r}"
+            )
         if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise WebChatSetupError(f"--rasa-url must be Rasa's origin only (scheme, host, port), got {self.rasa_url!r}")
+            raise WebChatSetupError(
+                f"--rasa-url must be Rasa's origin only (scheme, host, port), got {self.rasa_url!r}"
+            )
         if not self.socket_path.startswith("/"):
             raise WebChatSetupError(f"--socket-path must start with '/', got {self.socket_path!r}")
 

@@ -43,7 +43,11 @@ _SECONDS_PER_DAY = 86400
 
 
 def day_of(timestamp: float) -> str:
-    return datetime.fromtimestamp(int(timestamp // _SECONDS_PER_DAY) * _SECONDS_PER_DAY, timezone.utc).date().isoformat()
+    return (
+        datetime.fromtimestamp(int(timestamp // _SECONDS_PER_DAY) * _SECONDS_PER_DAY, timezone.utc)
+        .date()
+        .isoformat()
+    )
 
 
 @dataclass
@@ -179,7 +183,9 @@ class Figures:
         sentiment = parse.get("sentiment")
         if isinstance(sentiment, dict) and sentiment.get("name") == NEGATIVE:
             self.negative_by_day[day] += 1
-            self.negative_after_intent[(messages[-1].intent or NONE) if messages else "(conversation start)"] += 1
+            self.negative_after_intent[
+                (messages[-1].intent or NONE) if messages else "(conversation start)"
+            ] += 1
             self.negative_after_bot[last_bot_action] += 1
         return message
 
@@ -214,13 +220,18 @@ class Figures:
                 "unreadable_events": self.unreadable_events,
             },
             "volume": [
-                {"day": day_of(d * _SECONDS_PER_DAY), "conversations": self.conversations_by_day[d],
-                 "turns": self.turns_by_day[d]}
+                {
+                    "day": day_of(d * _SECONDS_PER_DAY),
+                    "conversations": self.conversations_by_day[d],
+                    "turns": self.turns_by_day[d],
+                }
                 for d in days
             ],
             "intents": {
                 "total": dict(intent_totals.most_common()),
-                "by_day": {day_of(d * _SECONDS_PER_DAY): dict(self.intents_by_day[d].most_common()) for d in days},
+                "by_day": {
+                    day_of(d * _SECONDS_PER_DAY): dict(self.intents_by_day[d].most_common()) for d in days
+                },
             },
             "fallback": {
                 "nlu_fallback": intent_totals[NLU_FALLBACK],
@@ -231,14 +242,18 @@ class Figures:
             "knowledge": {
                 "answers": knowledge_total,
                 **{mode: self.knowledge[mode] for mode in KNOWLEDGE_MODES},
-                **{f"{mode}_share": _share(self.knowledge[mode], knowledge_total) for mode in KNOWLEDGE_MODES},
+                **{
+                    f"{mode}_share": _share(self.knowledge[mode], knowledge_total) for mode in KNOWLEDGE_MODES
+                },
             },
             "containment": {
                 "conversations": self.conversations,
                 "handed_off": self.handoff_conversations,
                 "handoffs": self.handoffs,
                 "handoff_rate": _share(self.handoff_conversations, self.conversations),
-                "containment_rate": _share(self.conversations - self.handoff_conversations, self.conversations),
+                "containment_rate": _share(
+                    self.conversations - self.handoff_conversations, self.conversations
+                ),
                 "before_handoff": [
                     {"bot_action": bot, "intent": intent, "count": count}
                     for (bot, intent), count in self.before_handoff.most_common(15)
@@ -248,9 +263,12 @@ class Figures:
             "sentiment": {
                 "negative": sum(self.negative_by_day.values()),
                 "by_day": [
-                    {"day": day_of(d * _SECONDS_PER_DAY), "messages": self.turns_by_day[d],
-                     "negative": self.negative_by_day[d],
-                     "negative_share": _share(self.negative_by_day[d], self.turns_by_day[d])}
+                    {
+                        "day": day_of(d * _SECONDS_PER_DAY),
+                        "messages": self.turns_by_day[d],
+                        "negative": self.negative_by_day[d],
+                        "negative_share": _share(self.negative_by_day[d], self.turns_by_day[d]),
+                    }
                     for d in days
                 ],
                 "after_intent": dict(self.negative_after_intent.most_common(10)),

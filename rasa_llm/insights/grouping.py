@@ -48,7 +48,11 @@ class MessageGroup:
             if count >= _INTENT_MAJORITY * sum(self.intents.values()):
                 return (MORE_EXAMPLES, f"Add training examples like these to intent '{intent}' "
                         "(the classifier guessed it, without confidence).", intent)
-        return NEW_INTENT, f'Consider a new intent (and a response or story) for messages like "{example}".', None
+        return (
+            NEW_INTENT,
+            f'Consider a new intent (and a response or story) for messages like "{example}".',
+            None,
+        )
 
     def as_dict(self, examples: int = 3) -> dict[str, Any]:
         kind, advice, intent = self.suggestion()

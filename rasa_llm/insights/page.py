@@ -17,10 +17,14 @@ figure { margin: 1em 0; } svg { max-width: 100%; height: auto; }
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{escape(header)}</th>" for header in headers)
     body = "".join(
-        "<tr>" + "".join(
-            f'<td class="n">{_number(cell)}</td>' if isinstance(cell, int | float) else f"<td>{escape(str(cell))}</td>"
+        "<tr>"
+        + "".join(
+            f'<td class="n">{_number(cell)}</td>'
+            if isinstance(cell, int | float)
+            else f"<td>{escape(str(cell))}</td>"
             for cell in row
-        ) + "</tr>"
+        )
+        + "</tr>"
         for row in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
@@ -38,7 +42,8 @@ def render(report: dict[str, Any], plots: dict[str, str]) -> str:
     window = report["window"]
     totals = report["totals"]
     parts = [
-        f"<h1>Conversation insights</h1><p>Window: {escape(window['since'])} to {escape(window['until'])} (UTC, "
+        f"<h1>Conversation insights</h1><p>Window: {escape(window['since'])} to {escape(window['until'])} "
+        "(UTC, "
         f"end excluded). Tracker store: {escape(report['store'])}. Personal data (emails, order numbers, "
         "addresses, phone and card numbers) is masked.</p>",
     ]
@@ -73,13 +78,21 @@ def _knowledge(report: dict[str, Any], plots: dict[str, str]) -> list[str]:
     topics = [group for group in report["todo"]["groups"] if group["reasons"].get("abstained")]
     return [
         "<h2>Knowledge answers</h2>",
-        _table(["outcome", "answers", "share"],
-               [[mode, knowledge[mode], knowledge[f"{mode}_share"]] for mode in ("generated", "extractive", "abstained")]),
+        _table(
+            ["outcome", "answers", "share"],
+            [
+                [mode, knowledge[mode], knowledge[f"{mode}_share"]]
+                for mode in ("generated", "extractive", "abstained")
+            ],
+        ),
         _figure(plots, "knowledge"),
         "<h3>Topics of abstentions</h3>",
-        _table(["abstentions", "example questions"],
-               [[group["reasons"]["abstained"], " | ".join(group["examples"])] for group in topics[:10]])
-        if topics else "<p>None.</p>",
+        _table(
+            ["abstentions", "example questions"],
+            [[group["reasons"]["abstained"], " | ".join(group["examples"])] for group in topics[:10]],
+        )
+        if topics
+        else "<p>None.</p>",
     ]
 
 
@@ -101,8 +114,13 @@ def _forms(report: dict[str, Any], plots: dict[str, str]) -> list[str]:
          ", ".join(f"{slot}: {count}" for slot, count in funnel["abandoned_at"].items())]
         for name, funnel in report["forms"].items()
     ]
-    return ["<h2>Form funnels</h2>", _table(["form", "started", "completed", "abandoned", "abandoned at"], rows)
-            if rows else "<p>No form was started.</p>", _figure(plots, "forms")]
+    return [
+        "<h2>Form funnels</h2>",
+        _table(["form", "started", "completed", "abandoned", "abandoned at"], rows)
+        if rows
+        else "<p>No form was started.</p>",
+        _figure(plots, "forms"),
+    ]
 
 
 def _sentiment(report: dict[str, Any]) -> list[str]:
@@ -110,11 +128,22 @@ def _sentiment(report: dict[str, Any]) -> list[str]:
     return [
         "<h2>Negative sentiment</h2>",
         f"<p>{sentiment['negative']:,} negative messages. The plot of shares per day is under Intents.</p>",
-        _table(["day", "messages", "negative", "share"],
-               [[row["day"], row["messages"], row["negative"], row["negative_share"]] for row in sentiment["by_day"]]),
+        _table(
+            ["day", "messages", "negative", "share"],
+            [
+                [row["day"], row["messages"], row["negative"], row["negative_share"]]
+                for row in sentiment["by_day"]
+            ],
+        ),
         "<h3>What came before them</h3>",
-        _table(["customer's previous intent", "negative messages"], [list(item) for item in sentiment["after_intent"].items()]),
-        _table(["bot's previous action", "negative messages"], [list(item) for item in sentiment["after_bot_action"].items()]),
+        _table(
+            ["customer's previous intent", "negative messages"],
+            [list(item) for item in sentiment["after_intent"].items()],
+        ),
+        _table(
+            ["bot's previous action", "negative messages"],
+            [list(item) for item in sentiment["after_bot_action"].items()],
+        ),
     ]
 
 
@@ -123,11 +152,14 @@ def _todo(report: dict[str, Any]) -> list[str]:
     reasons = ", ".join(f"{reason}: {count:,}" for reason, count in report["unhandled"]["by_reason"].items())
     parts = [
         '<h2 id="todo">To-do list for designers</h2>',
-        f"<p>{report['unhandled']['messages']:,} messages the bot could not handle ({escape(reasons) or 'none'}), "
+        f"<p>{report['unhandled']['messages']:,} messages the bot could not handle "
+        f"({escape(reasons) or 'none'}), "
         "grouped by meaning, biggest group first.</p>",
     ]
     if todo["not_grouped"]:
-        parts.append(f'<p class="note">{todo["not_grouped"]:,} rarer messages were counted but not grouped.</p>')
+        parts.append(
+            f'<p class="note">{todo["not_grouped"]:,} rarer messages were counted but not grouped.</p>'
+        )
     parts.append(_table(
         ["#", "messages", "examples", "why unhandled", "suggestion"],
         [[index, group["size"], " | ".join(group["examples"]),
@@ -139,5 +171,7 @@ def _todo(report: dict[str, Any]) -> list[str]:
 
 def _page(parts: list[str]) -> str:
     body = "\n".join(part for part in parts if part)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Conversation insights</title>'
-            f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Conversation insights</title>'
+        f"<style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n"
+    )

@@ -65,7 +65,9 @@ def rates(figures: dict[str, Any]) -> str:
         axis.plot(range(len(days)),
                   [by_day[day].get(intent, 0) / max(1, sum(by_day[day].values())) for day in days],
                   marker=".", label=label)
-    axis.plot(range(len(days)), [sentiment.get(day, 0.0) for day in days], marker=".", label="negative sentiment")
+    axis.plot(
+        range(len(days)), [sentiment.get(day, 0.0) for day in days], marker=".", label="negative sentiment"
+    )
     axis.set_title("Share of messages per day")
     axis.legend(loc="upper left")
     _days_axis(axis, days)

@@ -104,34 +104,77 @@ def write_report(report: dict[str, Any], out_dir: Path) -> Path:
             writer.writerow(headers)
             writer.writerows(rows)
     page = out_dir / HTML_FILE
-    page.write_text(render(report, all_plots(report) if report["totals"]["conversations"] else {}), encoding="utf-8")
+    page.write_text(
+        render(report, all_plots(report) if report["totals"]["conversations"] else {}), encoding="utf-8"
+    )
     return page
 
 
 def _tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
     return {
-        "volume": (["day", "conversations", "turns"],
-                   [[row["day"], row["conversations"], row["turns"]] for row in report["volume"]]),
-        "intents_by_day": (["day", "intent", "messages"],
-                           [[day, intent, count] for day, counts in report["intents"]["by_day"].items()
-                            for intent, count in counts.items()]),
-        "knowledge": (["outcome", "answers"],
-                      [[mode, report["knowledge"][mode]] for mode in ("generated", "extractive", "abstained")]),
-        "before_handoff": (["bot_action", "intent", "handoffs"],
-                           [[row["bot_action"], row["intent"], row["count"]]
-                            for row in report["containment"]["before_handoff"]]),
-        "forms": (["form", "started", "completed", "abandoned", "abandoned_at", "abandoned_there"],
-                  [[name, funnel["started"], funnel["completed"], funnel["abandoned"], slot, count]
-                   for name, funnel in report["forms"].items()
-                   for slot, count in (funnel["abandoned_at"].items() or [("", 0)])]),
-        "sentiment": (["day", "messages", "negative", "negative_share"],
-                      [[row["day"], row["messages"], row["negative"], row["negative_share"]]
-                       for row in report["sentiment"]["by_day"]]),
-        "todo": (["rank", "messages", "distinct_texts", "examples", "reasons", "suggestion_kind", "intent", "suggestion"],
-                 [[rank, group["size"], group["distinct_texts"], " | ".join(group["examples"]),
-                   ";".join(f"{reason}={count}" for reason, count in group["reasons"].items()),
-                   group["suggestion_kind"], group["intent"] or "", group["suggestion"]]
-                  for rank, group in enumerate(report["todo"]["groups"], start=1)]),
+        "volume": (
+            ["day", "conversations", "turns"],
+            [[row["day"], row["conversations"], row["turns"]] for row in report["volume"]],
+        ),
+        "intents_by_day": (
+            ["day", "intent", "messages"],
+            [
+                [day, intent, count]
+                for day, counts in report["intents"]["by_day"].items()
+                for intent, count in counts.items()
+            ],
+        ),
+        "knowledge": (
+            ["outcome", "answers"],
+            [[mode, report["knowledge"][mode]] for mode in ("generated", "extractive", "abstained")],
+        ),
+        "before_handoff": (
+            ["bot_action", "intent", "handoffs"],
+            [
+                [row["bot_action"], row["intent"], row["count"]]
+                for row in report["containment"]["before_handoff"]
+            ],
+        ),
+        "forms": (
+            ["form", "started", "completed", "abandoned", "abandoned_at", "abandoned_there"],
+            [
+                [name, funnel["started"], funnel["completed"], funnel["abandoned"], slot, count]
+                for name, funnel in report["forms"].items()
+                for slot, count in (funnel["abandoned_at"].items() or [("", 0)])
+            ],
+        ),
+        "sentiment": (
+            ["day", "messages", "negative", "negative_share"],
+            [
+                [row["day"], row["messages"], row["negative"], row["negative_share"]]
+                for row in report["sentiment"]["by_day"]
+            ],
+        ),
+        "todo": (
+            [
+                "rank",
+                "messages",
+                "distinct_texts",
+                "examples",
+                "reasons",
+                "suggestion_kind",
+                "intent",
+                "suggestion",
+            ],
+            [
+                [
+                    rank,
+                    group["size"],
+                    group["distinct_texts"],
+                    " | ".join(group["examples"]),
+                    ";".join(f"{reason}={count}" for reason, count in group["reasons"].items()),
+                    group["suggestion_kind"],
+                    group["intent"] or "",
+                    group["suggestion"],
+                ]
+                for rank, group in enumerate(report["todo"]["groups"], start=1)
+            ],
+        ),
     }
 
 

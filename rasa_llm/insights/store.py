@@ -55,7 +55,9 @@ class Conversation:
 class TrackerStoreReader:
     """Streams the conversations of an SQL tracker store within a time window."""
 
-    def __init__(self, store: Any, description: str = "SQL tracker store", extract_in_sql: bool | None = None) -> None:
+    def __init__(
+        self, store: Any, description: str = "SQL tracker store", extract_in_sql: bool | None = None
+    ) -> None:
         from rasa.core.tracker_store import SQLTrackerStore
 
         if not isinstance(store, SQLTrackerStore):
@@ -66,7 +68,9 @@ class TrackerStoreReader:
         self.store = store
         self.description = description  # for the report: where the conversations came from, no secrets
         # SQLite extracts the fields the report reads (see `_PATHS`); other databases send whole events.
-        self.extract_in_sql = store.engine.dialect.name == "sqlite" if extract_in_sql is None else extract_in_sql
+        self.extract_in_sql = (
+            store.engine.dialect.name == "sqlite" if extract_in_sql is None else extract_in_sql
+        )
 
     @classmethod
     def from_endpoints(cls, endpoints_file: Path) -> TrackerStoreReader:
@@ -84,7 +88,9 @@ class TrackerStoreReader:
         config = read_endpoint_config(str(endpoints_file), "tracker_store")
         if config is None or (config.type or "").lower() != "sql":
             kind = "none" if config is None else config.type
-            raise StoreError(f"'{endpoints_file}' configures no SQL tracker store (tracker_store type: {kind}).")
+            raise StoreError(
+                f"'{endpoints_file}' configures no SQL tracker store (tracker_store type: {kind})."
+            )
         _check_reachable(config)
         try:
             return cls(TrackerStore.create(config), _describe(config))
@@ -164,8 +170,13 @@ def _data_column(table: Any, extract: bool) -> Any:
         return sa.case((table.c.type_name.in_(tuple(_PATHS)), data), else_=sa.null())
     # json_extract fails the whole query on one malformed event: check each event first.
     return sa.case(
-        *((table.c.type_name == kind, sa.case((sa.func.json_valid(data) == 1, sa.func.json_extract(data, *paths))))
-          for kind, paths in _PATHS.items()),
+        *(
+            (
+                table.c.type_name == kind,
+                sa.case((sa.func.json_valid(data) == 1, sa.func.json_extract(data, *paths))),
+            )
+            for kind, paths in _PATHS.items()
+        ),
         else_=sa.null(),
     )
 
@@ -223,7 +234,9 @@ def _check_reachable(config: Any) -> None:
     if dialect == "sqlite":
         db = Path(settings.get("db", "rasa.db"))
         if not db.is_file():
-            raise StoreError(f"The tracker store '{db}' does not exist (no conversations were ever stored there).")
+            raise StoreError(
+                f"The tracker store '{db}' does not exist (no conversations were ever stored there)."
+            )
         return
     url = SQLTrackerStore.get_db_url(
         dialect,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from rasa_llm.privacy import mask_personal_data
+from rasa_llm.shared.privacy import mask_personal_data
 
 FALLBACK = "fallback"
 ABSTAINED = "abstained"

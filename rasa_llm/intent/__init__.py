@@ -1,4 +1,5 @@
-"""Model code behind TransformerIntentClassifier, free of Rasa imports so it can be tested and benchmarked alone.
+"""Model code behind TransformerIntentClassifier, free of Rasa imports so it can be tested and
+benchmarked alone.
 
 data (examples, sentiment labels from NLU metadata, stratified split) -> tokenization (truncation,
 dynamic padding) -> model (encoder + mean pooling + intent / sentiment heads) -> training (joint

@@ -6,18 +6,17 @@ the original model folder at load time, which keeps `rasa run` start-up short.
 """
 from __future__ import annotations
 
-import os
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rasa_llm.intent.config import RUNTIMES_BY_ENGINE, RuntimeKind, runtime_kind
+from rasa_llm.shared.encoder import export_onnx as export_module
+from rasa_llm.shared.encoder import onnx_session
+
 if TYPE_CHECKING:
     from rasa_llm.intent.model import IntentSentimentModel
-
-RUNTIMES = ("onnx-int8", "onnx", "torch-int8", "torch")
-THREADS_ENV = "RASA_LLM_NUM_THREADS"
 
 ONNX_FILE = "model.onnx"
 TORCH_WEIGHTS_FILE = "model.safetensors"
@@ -26,29 +25,6 @@ _INPUT_NAMES = ("input_ids", "attention_mask")
 _OUTPUT_NAMES = ("intent_logits", "sentiment_logits")
 
 Logits = tuple[np.ndarray, np.ndarray]
-
-
-def resolve_num_threads(configured: int | None) -> int:
-    """Threads for fine-tuning: config, else $RASA_LLM_NUM_THREADS, else min(4, CPUs).
-
-    Training batches gain little beyond 4 threads on a 6-layer encoder, and more would only contend
-    with the rest of `rasa train`.
-    """
-    if configured:
-        return int(configured)
-    from_env = os.environ.get(THREADS_ENV, "").strip()
-    if from_env:
-        if not from_env.isdigit() or int(from_env) < 1:
-            raise ValueError(f"${THREADS_ENV} must be a positive integer, got {from_env!r}.")
-        return int(from_env)
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def check_runtime(name: str) -> str:
-    """`name` if it is a known runtime, else a ValueError listing the choices."""
-    if name not in RUNTIMES:
-        raise ValueError(f"Unknown inference runtime {name!r}; choose one of {', '.join(RUNTIMES)}.")
-    return name
 
 
 class TorchRuntime:
@@ -61,7 +37,7 @@ class TorchRuntime:
     def __init__(self, model: IntentSentimentModel, quantized: bool) -> None:
         import torch
 
-        self.name = "torch-int8" if quantized else "torch"
+        self.name = RUNTIMES_BY_ENGINE[("torch", quantized)]
         # The fp32 module is what gets saved: int8 is re-derived at load, so a file never holds
         # weights that were quantized twice.
         self.fp32_model = model.eval()
@@ -106,17 +82,9 @@ class OnnxRuntime:
     """An ONNX export of the model run by ONNX Runtime on the CPU, with its own thread pool."""
 
     def __init__(self, model_bytes: bytes, name: str, num_threads: int) -> None:
-        import onnxruntime
-
         self.name = name
         self._model_bytes = model_bytes
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = num_threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self._session = onnxruntime.InferenceSession(
-            model_bytes, options, providers=["CPUExecutionProvider"]
-        )
+        self._session = onnx_session(model_bytes, num_threads)
 
     @classmethod
     def from_model(
@@ -125,11 +93,12 @@ class OnnxRuntime:
         """Export `model` (and quantize its weights to int8 when asked) via files in `work_dir`."""
         fp32_path = work_dir / "model.fp32.onnx"
         export_onnx(model, fp32_path)
+        name = RUNTIMES_BY_ENGINE[("onnx", quantized)]
         if not quantized:
-            return cls(fp32_path.read_bytes(), "onnx", num_threads)
+            return cls(fp32_path.read_bytes(), name, num_threads)
         int8_path = work_dir / "model.int8.onnx"
         quantize_onnx(fp32_path, int8_path)
-        return cls(int8_path.read_bytes(), "onnx-int8", num_threads)
+        return cls(int8_path.read_bytes(), name, num_threads)
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> Logits:
         intent, sentiment = self._session.run(
@@ -146,34 +115,25 @@ class OnnxRuntime:
 
 
 def export_onnx(model: IntentSentimentModel, path: Path) -> None:
-    """Export with dynamic batch and sequence axes (TorchScript exporter: no onnxscript needed)."""
+    """Export with dynamic batch and sequence axes; the logits are per message."""
     import torch
 
     example_ids = torch.tensor([[101, 2023, 2003, 102], [101, 7592, 102, 0]], dtype=torch.long)
     example_mask = (example_ids != 0).long()
-    dynamic = {"batch": 0, "sequence": 1}
-    model.eval()
-    # The tracer flags transformers' attention-mask constant (1.0 - mask), which holds for every
-    # shape; torch >= 2.9 warns that this exporter is the legacy one, which is the one wanted here
-    # (the dynamo exporter needs onnxscript).
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        warnings.filterwarnings("ignore", "You are using the legacy TorchScript", DeprecationWarning)
-        torch.onnx.export(
-            model,
-            (example_ids, example_mask),
-            str(path),
-            input_names=list(_INPUT_NAMES),
-            output_names=list(_OUTPUT_NAMES),
-            dynamic_axes={
-                "input_ids": {v: k for k, v in dynamic.items()},
-                "attention_mask": {v: k for k, v in dynamic.items()},
-                "intent_logits": {0: "batch"},
-                "sentiment_logits": {0: "batch"},
-            },
-            opset_version=17,
-            dynamo=False,
-        )
+    tokens = {0: "batch", 1: "sequence"}
+    export_module(
+        model,
+        (example_ids, example_mask),
+        path,
+        input_names=_INPUT_NAMES,
+        output_names=_OUTPUT_NAMES,
+        dynamic_axes={
+            "input_ids": tokens,
+            "attention_mask": tokens,
+            "intent_logits": {0: "batch"},
+            "sentiment_logits": {0: "batch"},
+        },
+    )
 
 
 def quantize_onnx(source: Path, target: Path) -> None:
@@ -196,18 +156,17 @@ def load_runtime(
     folder: Path, name: str, num_intents: int, num_sentiments: int, num_threads: int
 ) -> TorchRuntime | OnnxRuntime:
     """Rebuild the runtime `name` saved in `folder`; `num_threads` sizes ONNX Runtime's pool."""
-    check_runtime(name)
-    if name.startswith("onnx"):
-        return OnnxRuntime.load(folder, name, num_threads)
-    return TorchRuntime.load(folder, name == "torch-int8", num_intents, num_sentiments)
+    kind = runtime_kind(name)
+    if kind.engine == "onnx":
+        return OnnxRuntime.load(folder, kind.name, num_threads)
+    return TorchRuntime.load(folder, kind.int8, num_intents, num_sentiments)
 
 
 def build_runtime(
-    model: IntentSentimentModel, name: str, num_threads: int, work_dir: Path
+    model: IntentSentimentModel, runtime: str | RuntimeKind, num_threads: int, work_dir: Path
 ) -> TorchRuntime | OnnxRuntime:
-    """The runtime `name` for a freshly trained model; `num_threads` sizes ONNX Runtime's pool."""
-    check_runtime(name)
-    quantized = name.endswith("int8")
-    if name.startswith("onnx"):
-        return OnnxRuntime.from_model(model, quantized, num_threads, work_dir)
-    return TorchRuntime(model, quantized)
+    """The runtime `runtime` for a freshly trained model; `num_threads` sizes ONNX Runtime's pool."""
+    kind = runtime if isinstance(runtime, RuntimeKind) else runtime_kind(runtime)
+    if kind.engine == "onnx":
+        return OnnxRuntime.from_model(model, kind.int8, num_threads, work_dir)
+    return TorchRuntime(model, kind.int8)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rasa_llm.shared.encoder import truncating_tokenizer
+
 # Wordpieces are rarely longer than this many characters, so cutting a text to
 # max_length * _CHARS_PER_TOKEN characters keeps its first max_length tokens while bounding the
 # tokenizer's work on hostile, megabyte-long messages.
@@ -24,11 +26,7 @@ class BatchTokenizer:
         if max_length < 2:
             raise ValueError(f"max_length must be at least 2 (two special tokens), got {max_length}.")
         self._hf_tokenizer = tokenizer
-        self._backend = tokenizer.backend_tokenizer.__class__.from_str(
-            tokenizer.backend_tokenizer.to_str()
-        )
-        self._backend.no_padding()
-        self._backend.enable_truncation(max_length)
+        self._backend = truncating_tokenizer(tokenizer.backend_tokenizer.to_str(), max_length)
         self.max_length = max_length
         self.pad_id = int(tokenizer.pad_token_id or 0)
 

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from rasa_llm.intent.calibration import fit_temperature
 from rasa_llm.intent.classifier import Calibration, IntentSentimentClassifier
+from rasa_llm.intent.config import TrainingConfig
 from rasa_llm.intent.data import (
     SENTIMENT_LABELS,
     Example,
@@ -30,47 +31,12 @@ from rasa_llm.intent.data import (
     stratified_split,
 )
 from rasa_llm.intent.model import IntentSentimentModel
-from rasa_llm.intent.runtime import build_runtime, check_runtime
+from rasa_llm.intent.runtime import build_runtime
 from rasa_llm.intent.tokenization import BatchTokenizer
 
 logger = logging.getLogger(__name__)
 
 _IGNORE = -100
-
-
-@dataclass
-class TrainingConfig:
-    """Hyper-parameters; the component documents them and maps its config onto this."""
-
-    epochs: int = 6
-    batch_size: int = 32
-    learning_rate: float = 1e-4
-    head_learning_rate: float = 2e-3
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.1
-    max_length: int = 64
-    random_seed: int = 42
-    validation_fraction: float = 0.15
-    early_stopping_patience: int = 2
-    sentiment: bool = True
-    sentiment_loss_weight: float = 0.5
-    runtime: str = "onnx-int8"
-    num_threads: int = 2
-    show_progress: bool | None = None
-
-    def __post_init__(self) -> None:
-        check_runtime(self.runtime)
-        for name in ("epochs", "batch_size", "max_length", "num_threads"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}.")
-        if self.learning_rate <= 0 or self.head_learning_rate <= 0:
-            raise ValueError("Learning rates must be positive.")
-        if not 0.0 <= self.validation_fraction < 1.0:
-            raise ValueError(
-                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}."
-            )
-        if self.early_stopping_patience < 0:
-            raise ValueError("early_stopping_patience must be 0 (off) or more.")
 
 
 @dataclass
@@ -248,20 +214,30 @@ def _schedule(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def fine_tune(
+@dataclass
+class _Run:
+    """What one fine-tuning run works on, set up in the order that fixes its random draws."""
+
+    model: IntentSentimentModel
+    train: _Encoded
+    validation: _Encoded | None
+    loss_fn: _JointLoss
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    generator: torch.Generator
+    steps_per_epoch: int
+
+
+def _set_up(
     train: Sequence[Example],
     validation: Sequence[Example],
     intents: Sequence[str],
     model_folder: Path,
     tokenizer: BatchTokenizer,
     config: TrainingConfig,
-) -> tuple[IntentSentimentModel, list[dict[str, float]], int]:
-    """Train and return (the model at its best validation epoch, per-epoch history, best epoch)."""
-    sentiment_on = config.sentiment
-    torch.manual_seed(config.random_seed)
+) -> _Run:
+    torch.manual_seed(config.random_seed)  # the heads' initial weights
     model = IntentSentimentModel.from_pretrained(model_folder, len(intents), len(SENTIMENT_LABELS))
-    train_data = _encode(train, tokenizer, intents, sentiment_on)
-    validation_data = _encode(validation, tokenizer, intents, sentiment_on) if validation else None
     loss_fn = _JointLoss(
         class_weights([e.intent for e in train], intents),
         class_weights([e.sentiment for e in train if e.sentiment], SENTIMENT_LABELS),
@@ -269,61 +245,96 @@ def fine_tune(
     )
     optimizer = _optimizer(model, config)
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
-    scheduler = _schedule(optimizer, steps_per_epoch * config.epochs, config.warmup_fraction)
-    generator = torch.Generator().manual_seed(config.random_seed)
-    lengths = [len(ids) for ids in train_data.ids]
+    return _Run(
+        model=model,
+        train=_encode(train, tokenizer, intents, config.sentiment),
+        validation=_encode(validation, tokenizer, intents, config.sentiment) if validation else None,
+        loss_fn=loss_fn,
+        optimizer=optimizer,
+        scheduler=_schedule(optimizer, steps_per_epoch * config.epochs, config.warmup_fraction),
+        generator=torch.Generator().manual_seed(config.random_seed),
+        steps_per_epoch=steps_per_epoch,
+    )
 
+
+def _train_epoch(run: _Run, tokenizer: BatchTokenizer, batch_size: int, progress: tqdm, epoch: int) -> float:
+    """One pass over the training data; the mean loss per step."""
+    run.model.train()
+    epoch_loss = 0.0
+    lengths = [len(ids) for ids in run.train.ids]
+    for rows in _batches(lengths, batch_size, run.generator):
+        input_ids, attention_mask, intent_labels, sentiment_labels = _batch(run.train, rows, tokenizer)
+        intent_logits, sentiment_logits = run.model(input_ids, attention_mask)
+        loss = run.loss_fn(intent_logits, sentiment_logits, intent_labels, sentiment_labels)
+        run.optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(run.model.parameters(), 1.0)
+        run.optimizer.step()
+        run.scheduler.step()
+        epoch_loss += loss.item()
+        progress.update(1)
+        progress.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
+    return epoch_loss / run.steps_per_epoch
+
+
+class _EarlyStopping:
+    """Keeps the weights of the epoch with the lowest validation loss; says when to stop waiting."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+        self.best_epoch = 0
+        self._best_loss = math.inf
+        self._best_state: dict[str, torch.Tensor] | None = None
+
+    def should_stop(self, epoch: int, validation_loss: float | None, model: nn.Module) -> bool:
+        if validation_loss is None:  # nothing to compare: the last epoch is the best
+            self.best_epoch = epoch
+            return False
+        if validation_loss < self._best_loss:
+            self._best_loss, self.best_epoch = validation_loss, epoch
+            self._best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            return False
+        if self.patience and epoch - self.best_epoch >= self.patience:
+            logger.info(
+                "Early stopping after epoch %s: validation loss last improved at epoch %s.",
+                epoch,
+                self.best_epoch,
+            )
+            return True
+        return False
+
+    def restore_best(self, model: nn.Module) -> None:
+        if self._best_state is not None:
+            model.load_state_dict(self._best_state)
+
+
+def fine_tune(
+    run: _Run, tokenizer: BatchTokenizer, config: TrainingConfig
+) -> tuple[IntentSentimentModel, list[dict[str, float]], int]:
+    """Train and return (the model at its best validation epoch, per-epoch history, best epoch)."""
+    stopping = _EarlyStopping(config.early_stopping_patience)
     history: list[dict[str, float]] = []
-    best_loss, best_epoch, best_state = math.inf, 0, None
-    progress = tqdm(
-        total=steps_per_epoch * config.epochs,
+    with tqdm(
+        total=run.steps_per_epoch * config.epochs,
         desc="Fine-tuning intent classifier",
         disable=None if config.show_progress is None else not config.show_progress,
         unit="batch",
-    )
-    try:
+    ) as progress:
         for epoch in range(1, config.epochs + 1):
-            model.train()
-            epoch_loss = 0.0
-            for rows in _batches(lengths, config.batch_size, generator):
-                input_ids, attention_mask, intent_labels, sentiment_labels = _batch(
-                    train_data, rows, tokenizer
-                )
-                intent_logits, sentiment_logits = model(input_ids, attention_mask)
-                loss = loss_fn(intent_logits, sentiment_logits, intent_labels, sentiment_labels)
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                scheduler.step()
-                epoch_loss += loss.item()
-                progress.update(1)
-                progress.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
-            record = {"epoch": epoch, "train_loss": epoch_loss / steps_per_epoch}
-            if validation_data is not None:
-                metrics = _validation_metrics(model, validation_data, tokenizer, config.batch_size)
+            record = {
+                "epoch": epoch,
+                "train_loss": _train_epoch(run, tokenizer, config.batch_size, progress, epoch),
+            }
+            if run.validation is not None:
+                metrics = _validation_metrics(run.model, run.validation, tokenizer, config.batch_size)
                 record.update({f"validation_{k}": v for k, v in metrics.items()})
                 progress.set_postfix(epoch=epoch, val_acc=f"{metrics['accuracy']:.3f}")
             history.append(record)
             logger.debug("Intent classifier epoch %s: %s", epoch, record)
-            if validation_data is None:
-                best_epoch = epoch
-                continue
-            if record["validation_loss"] < best_loss:
-                best_loss, best_epoch = record["validation_loss"], epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            elif config.early_stopping_patience and epoch - best_epoch >= config.early_stopping_patience:
-                logger.info(
-                    "Early stopping after epoch %s: validation loss last improved at epoch %s.",
-                    epoch,
-                    best_epoch,
-                )
+            if stopping.should_stop(epoch, record.get("validation_loss"), run.model):
                 break
-    finally:
-        progress.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return model.eval(), history, best_epoch
+    stopping.restore_best(run.model)
+    return run.model.eval(), history, stopping.best_epoch
 
 
 def _accuracy(logits: np.ndarray, labels: Sequence[int]) -> float | None:
@@ -347,11 +358,10 @@ def fit_classifier(
     tokenizer = BatchTokenizer.from_pretrained(model_folder, config.max_length)
 
     with _torch_settings(config.num_threads):
-        model, history, best_epoch = fine_tune(
-            train, validation, intents, model_folder, tokenizer, config
-        )
+        run = _set_up(train, validation, intents, model_folder, tokenizer, config)
+        model, history, best_epoch = fine_tune(run, tokenizer, config)
         with tempfile.TemporaryDirectory(prefix="rasa-llm-export-") as work_dir:
-            runtime = build_runtime(model, config.runtime, config.num_threads, Path(work_dir))
+            runtime = build_runtime(model, config.runtime_kind, config.num_threads, Path(work_dir))
 
     classifier = IntentSentimentClassifier(
         tokenizer, runtime, intents, Calibration(1.0, 1.0 if sentiment_on else None)

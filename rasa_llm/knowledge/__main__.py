@@ -15,19 +15,27 @@ import time
 
 from rasa_llm.knowledge.encoder import load_encoder
 from rasa_llm.knowledge.generators import LocalGenerator
-from rasa_llm.packaged_models import default_encoder_path, default_generator_path, resolve_model_path
+from rasa_llm.shared.models import default_encoder_path, default_generator_path, resolve_model_path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cache-dir", help="cache folder (default: $RASA_LLM_CACHE_DIR or ~/.cache/rasa_llm)")
-    parser.add_argument("--model", help="generator: a Hugging Face folder or .gguf file (default: packaged SmolLM2)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--cache-dir", help="cache folder (default: $RASA_LLM_CACHE_DIR or ~/.cache/rasa_llm)"
+    )
+    parser.add_argument(
+        "--model", help="generator: a Hugging Face folder or .gguf file (default: packaged SmolLM2)"
+    )
     parser.add_argument("--encoder", help="sentence encoder folder (default: packaged all-MiniLM-L6-v2)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
 
     started = time.monotonic()
-    load_encoder(resolve_model_path(args.encoder, default_encoder_path(), "encoder model"), cache_dir=args.cache_dir)
+    load_encoder(
+        resolve_model_path(args.encoder, default_encoder_path(), "encoder model"), cache_dir=args.cache_dir
+    )
     print(f"sentence encoder ready ({time.monotonic() - started:.1f} s)")
     started = time.monotonic()
     path = resolve_model_path(args.model, default_generator_path(), "generator model")

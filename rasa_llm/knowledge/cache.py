@@ -6,7 +6,6 @@ the same time never see a half-written entry.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -14,10 +13,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from rasa_llm.shared.hashing import hash_files as shared_hash
+
 logger = logging.getLogger(__name__)
 
 CACHE_ENV_VAR = "RASA_LLM_CACHE_DIR"
-_CHUNK = 1 << 20
 
 
 def cache_root(configured: str | None = None) -> Path:
@@ -31,12 +31,7 @@ def cache_root(configured: str | None = None) -> Path:
 
 def hash_files(*paths: Path) -> str:
     """A short content hash of the given files (in order), for cache keys."""
-    digest = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(_CHUNK), b""):
-                digest.update(block)
-    return digest.hexdigest()[:16]
+    return shared_hash(paths)[:16]
 
 
 def cached_folder(root: Path, key: str, build: Callable[[Path], None]) -> Path:
@@ -47,7 +42,7 @@ def cached_folder(root: Path, key: str, build: Callable[[Path], None]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
     try:
-        logger.info(f"Building cached model files in '{target}' (once per machine).")
+        logger.info("Building cached model files in '%s' (once per machine).", target)
         build(staging)
         try:
             staging.rename(target)

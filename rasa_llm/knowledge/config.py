@@ -15,7 +15,7 @@ from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.generators import DTYPES, Generator, LocalGenerator, OpenAICompatibleGenerator
 from rasa_llm.knowledge.relevance import RelevanceCheck
 from rasa_llm.knowledge.responder import KnowledgeResponder, ResponderSettings
-from rasa_llm.packaged_models import default_generator_path, resolve_model_path
+from rasa_llm.shared.models import default_generator_path, resolve_model_path
 
 # local: CTranslate2 int8 (torch when CTranslate2 cannot load the model); torch: transformers/torch
 # only; none: no model is loaded, every answer is extractive.

@@ -41,7 +41,9 @@ class CT2Runtime:
 
     name = "ctranslate2"
 
-    def __init__(self, folder: Path, threads: int, max_sentences: int, temperature: float, top_k: int) -> None:
+    def __init__(
+        self, folder: Path, threads: int, max_sentences: int, temperature: float, top_k: int
+    ) -> None:
         import ctranslate2
         from transformers import AutoTokenizer
 
@@ -55,7 +57,9 @@ class CT2Runtime:
             str(folder), device="cpu", compute_type=COMPUTE_TYPE, intra_threads=threads, inter_threads=1
         )
 
-    def generate(self, messages: list[dict[str, str]], max_tokens: int, deadline: float, candidates: int) -> Any:
+    def generate(
+        self, messages: list[dict[str, str]], max_tokens: int, deadline: float, candidates: int
+    ) -> Any:
         from rasa_llm.knowledge.generators import Generation
 
         started = time.monotonic()

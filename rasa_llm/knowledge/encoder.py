@@ -3,7 +3,8 @@
 Two backends compute the same vectors: ONNX Runtime (default; the ONNX file is exported from the
 safetensors weights once and cached, then a short message embeds in a few milliseconds on one core,
 without importing torch) and torch. Tokenization uses the `tokenizers` library directly, configured
-once, so one encoder can be shared by the NLU component and the NLG across threads.
+once, so one encoder can be shared by the NLU component and the NLG across threads. The tokenizer,
+export, session and pooling are the ones the intent classifier uses (`rasa_llm.shared.encoder`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rasa_llm.knowledge.cache import cache_root, cached_folder, hash_files
+from rasa_llm.shared.encoder import export_onnx, mean_pool, onnx_session, truncating_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -64,27 +66,15 @@ class SentenceEncoder:
 
     @staticmethod
     def _load_tokenizer(model_path: Path, max_length: int):  # -> tokenizers.Tokenizer
-        from tokenizers import Tokenizer
-
-        tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         config_file = model_path / "config.json"
         config = json.loads(config_file.read_text()) if config_file.is_file() else {}
         pad_id = config.get("pad_token_id") or 0
-        tokenizer.enable_truncation(max_length=max_length)
-        tokenizer.enable_padding(pad_id=pad_id, pad_token=tokenizer.id_to_token(pad_id) or "[PAD]")
-        return tokenizer
+        return truncating_tokenizer(model_path / "tokenizer.json", max_length, pad_id=pad_id)
 
     def _onnx_runner(self, weights: Path, threads: int, cache_dir: str | None):
-        import onnxruntime
-
         key = f"encoder-{self.model_path.name}-{self.identity.split(':')[1]}"
         folder = cached_folder(cache_root(cache_dir), key, self._export_onnx)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(
-            str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        session = onnx_session(folder / ONNX_FILE, threads)
 
         def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
             return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
@@ -95,22 +85,19 @@ class SentenceEncoder:
         import torch
         from transformers import AutoModel
 
-        model = AutoModel.from_pretrained(self.model_path).eval()
+        model = AutoModel.from_pretrained(self.model_path)
         sample = self._tokenizer.encode_batch(["an example sentence"])
         ids = torch.tensor([e.ids for e in sample], dtype=torch.long)
         mask = torch.tensor([e.attention_mask for e in sample], dtype=torch.long)
         dynamic = {0: "batch", 1: "tokens"}
-        with torch.inference_mode():
-            torch.onnx.export(
-                model,
-                (ids, mask),
-                str(folder / ONNX_FILE),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["last_hidden_state"],
-                dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
-                opset_version=17,
-                dynamo=False,  # the TorchScript exporter handles BERT-style models without onnxscript
-            )
+        export_onnx(
+            model,
+            (ids, mask),
+            folder / ONNX_FILE,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "last_hidden_state": dynamic},
+        )
 
     def _torch_runner(self):
         import torch
@@ -132,9 +119,7 @@ class SentenceEncoder:
             batch = self._tokenizer.encode_batch([text or "" for text in texts[start : start + batch_size]])
             ids = np.array([encoding.ids for encoding in batch], dtype=np.int64)
             mask = np.array([encoding.attention_mask for encoding in batch], dtype=np.int64)
-            hidden = self._run(ids, mask)
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            pooled = mean_pool(self._run(ids, mask), mask)
             vectors.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
         if not vectors:
             return np.zeros((0, 0), dtype=np.float32)
@@ -152,5 +137,7 @@ def load_encoder(
     key = (str(Path(model_path).resolve()), backend, threads, cache_dir)
     with _ENCODERS_LOCK:
         if key not in _ENCODERS:
-            _ENCODERS[key] = SentenceEncoder(Path(model_path), backend=backend, threads=threads, cache_dir=cache_dir)
+            _ENCODERS[key] = SentenceEncoder(
+                Path(model_path), backend=backend, threads=threads, cache_dir=cache_dir
+            )
         return _ENCODERS[key]

@@ -91,7 +91,11 @@ class KnowledgeIndex:
 
     @classmethod
     def build(
-        cls, passages: Sequence[Passage], encoder: SentenceEncoder, lexical_weight: float = 0.2, name_weight: float = 0.3
+        cls,
+        passages: Sequence[Passage],
+        encoder: SentenceEncoder,
+        lexical_weight: float = 0.2,
+        name_weight: float = 0.3,
     ) -> KnowledgeIndex:
         embeddings = encoder.encode([passage.embedding_text() for passage in passages])
         return cls(passages, embeddings, encoder.identity, lexical_weight, name_weight)
@@ -102,7 +106,9 @@ class KnowledgeIndex:
         scores = self.embeddings @ query.astype(np.float32)
         words = content_words(query_text)
         if words and self.lexical_weight:
-            overlap = np.array([len(words & passage_words) for passage_words in self._words], dtype=np.float32)
+            overlap = np.array(
+                [len(words & passage_words) for passage_words in self._words], dtype=np.float32
+            )
             scores = scores + self.lexical_weight * overlap / len(words)
         if query_text and self.name_weight:
             text = " ".join(_name_words(query_text))

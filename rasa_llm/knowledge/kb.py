@@ -7,7 +7,6 @@ each embedded text stays inside the encoder's window; every part keeps its passa
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from rasa_llm.knowledge.text import normalize_whitespace, split_sentences
+from rasa_llm.shared.hashing import hash_files
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -49,7 +49,13 @@ class Passage:
         return f"{self.title}. {self.text}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "text": self.text, "source": self.source, "part": self.part}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "text": self.text,
+            "source": self.source,
+            "part": self.part,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Passage:
@@ -83,16 +89,13 @@ def knowledge_files(path: Path) -> list[Path]:
 
 def fingerprint_knowledge_base(path: Path) -> str:
     """A hash of the indexed files' names and contents: changes exactly when the index must."""
-    digest = hashlib.sha256()
     try:
         files = knowledge_files(path)
     except KnowledgeBaseError:
         return f"missing:{path}"
-    for file in files:
-        name = file.name if path.is_file() else file.relative_to(path).as_posix()
-        digest.update(name.encode("utf-8") + b"\0")
-        digest.update(file.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return hash_files(
+        files, name=lambda file: file.name if path.is_file() else file.relative_to(path).as_posix()
+    )
 
 
 def parse_markdown(text: str, source: str) -> list[Passage]:
@@ -175,7 +178,9 @@ def catalogue_passages(catalogue: dict[str, Any], source: str) -> list[Passage]:
             details = "; ".join(f"{_format_spec_name(key)} {value}" for key, value in specs.items())
             sentences.append(f"Specs: {details}.")
         passages.append(
-            Passage(id=str(product["sku"]).lower(), title=name, text=" ".join(sentences), source=CATALOGUE_SOURCE)
+            Passage(
+                id=str(product["sku"]).lower(), title=name, text=" ".join(sentences), source=CATALOGUE_SOURCE
+            )
         )
         categories.setdefault(category, []).append(f"{name} ({price})")
     for category, items in categories.items():
@@ -240,7 +245,9 @@ def chunk_passages(passages: Iterable[Passage], max_words: int) -> list[Passage]
                 groups.append([])
             groups[-1].append(sentence)
         chunks.extend(
-            Passage(id=passage.id, title=passage.title, text=" ".join(group), source=passage.source, part=number)
+            Passage(
+                id=passage.id, title=passage.title, text=" ".join(group), source=passage.source, part=number
+            )
             for number, group in enumerate(groups, start=1)
         )
     return chunks

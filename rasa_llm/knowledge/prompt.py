@@ -5,8 +5,8 @@ of an example far better than it follows a rule); then the conversation, and las
 facts with the question, next to each other, where a 135M model uses them best. Customer text (the
 question and earlier turns) only fills user turns, after chat-template control tokens (`<|im_start|>`...)
 are removed from it, so a message cannot open a new role or pose as the system.
-Personal data (emails, card and phone numbers, street addresses) is masked: no knowledge-base answer needs it, and the
-prompt may go to a remote model server.
+Personal data (emails, card and phone numbers, street addresses) is masked: no knowledge-base answer
+needs it, and the prompt may go to a remote model server.
 """
 from __future__ import annotations
 
@@ -15,14 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rasa_llm.knowledge.text import normalize_whitespace
-from rasa_llm.privacy import mask_personal_data
+from rasa_llm.shared.privacy import mask_personal_data
 
 SYSTEM_PROMPT = (
     "You answer customer questions for the Larkspur Outfitters shop. Reply with one short sentence that "
     "gives the fact answering the question, in the customer's words."
 )
 # A made-up example far from the shop's topics, so that its facts can never pass verification.
-EXAMPLE_QUESTION = "Fact: The museum opens at 9 am on weekdays and at 11 am on Sundays.\nQuestion: when can i get into the museum on a tuesday"
+EXAMPLE_QUESTION = (
+    "Fact: The museum opens at 9 am on weekdays and at 11 am on Sundays.\n"
+    "Question: when can i get into the museum on a tuesday"
+)
 EXAMPLE_ANSWER = "On weekdays such as Tuesday the museum opens at 9 am."
 MAX_QUESTION_CHARS = 400
 MAX_HISTORY_CHARS = 160

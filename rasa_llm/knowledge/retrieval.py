@@ -23,13 +23,17 @@ class PassageRetrieval:
     def __init__(self, index: KnowledgeIndex, encoder: SentenceEncoder, top_k: int = 3,
                  min_retrieval_score: float = 0.5) -> None:
         if encoder.identity != index.encoder_identity:
-            raise ValueError("The index was built with another encoder; its vectors do not match the queries.")
+            raise ValueError(
+                "The index was built with another encoder; its vectors do not match the queries."
+            )
         self.index = index
         self.encoder = encoder
         self.top_k = top_k
         self.min_retrieval_score = min_retrieval_score
 
-    def retrieve(self, question: str, previous: str | None = None, asked: str | None = None) -> list[RetrievedPassage]:
+    def retrieve(
+        self, question: str, previous: str | None = None, asked: str | None = None
+    ) -> list[RetrievedPassage]:
         """At most `top_k` passages scoring at least `min_retrieval_score`.
 
         A follow-up (`previous`: the question before it; `asked`: the two read together, see
@@ -61,7 +65,9 @@ class PassageRetrieval:
         words = content_words(question)
         rescored = []
         for passage, similarity in zip(unique, cosine, strict=True):
-            overlap = len(words & content_words(f"{passage.title} {passage.text}")) / len(words) if words else 0.0
+            overlap = (
+                len(words & content_words(f"{passage.title} {passage.text}")) / len(words) if words else 0.0
+            )
             rescored.append(replace(passage, score=float(similarity) + self.index.lexical_weight * overlap))
         return sorted(rescored, key=lambda p: -p.score)
 

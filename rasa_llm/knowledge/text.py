@@ -16,7 +16,16 @@ _UNITS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
 }
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
 _NUMBER_WORDS = re.compile(
     r"\b(?:({tens})(?:[\s-]({digits}))?|({units}))\b".format(
         tens="|".join(_TENS), digits="|".join(list(_UNITS)[1:10]), units="|".join(_UNITS)
@@ -24,10 +33,13 @@ _NUMBER_WORDS = re.compile(
     re.IGNORECASE,
 )
 _STOPWORDS = frozenset(
-    "a an the and or but if of to in on at for with by from as is are was were be been being it its this that "
-    "these those you your yours we our us i me my they them their he she his her do does did have has had can "
+    "a an the and or but if of to in on at for with by from as is are was were be been being it its this "
+    "that "
+    "these those you your yours we our us i me my they them their he she his her do does did have has had "
+    "can "
     "could will would should may might must not no yes so than then there here what which who when where why "
-    "how all any each some more most other such only own same too very just also about into over after before "
+    "how all any each some more most other such only own same too very just also about into over after "
+    "before "
     "up out off again once because both few nor don't can't won't isn't aren't i'm you're we're it's that's "
     "there's you'll we'll i'll you've we've cannot".split()
 )
@@ -87,7 +99,9 @@ def content_words(text: str) -> set[str]:
     return words
 
 
-_NEGATION = re.compile(r"\b(?:not|no|never|cannot|nothing|none|neither|nor|without)\b|n['’]t\b", re.IGNORECASE)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|cannot|nothing|none|neither|nor|without)\b|n['’]t\b", re.IGNORECASE
+)
 
 
 def is_negated(sentence: str) -> bool:

@@ -28,7 +28,9 @@ class TorchRuntime:
         self._tokenizer = AutoTokenizer.from_pretrained(folder)
         self._model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype)).eval()
 
-    def generate(self, messages: list[dict[str, str]], max_tokens: int, deadline: float, candidates: int) -> Any:
+    def generate(
+        self, messages: list[dict[str, str]], max_tokens: int, deadline: float, candidates: int
+    ) -> Any:
         import torch
 
         from rasa_llm.knowledge.generators import Generation
@@ -59,6 +61,8 @@ class TorchRuntime:
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
                 if time.monotonic() >= deadline:
                     return True
-                return is_finished(tokenizer.decode(input_ids[0, prompt_length:], skip_special_tokens=True), max_sentences)
+                return is_finished(
+                    tokenizer.decode(input_ids[0, prompt_length:], skip_special_tokens=True), max_sentences
+                )
 
         return StoppingCriteriaList([Stop()])

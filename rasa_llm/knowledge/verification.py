@@ -124,7 +124,9 @@ def extract_names(text: str) -> list[str]:
 
 
 def _ranges(text: str) -> list[tuple[str, str]]:
-    return [(_number_value(low), _number_value(high)) for low, high in _RANGE.findall(numbers_to_digits(text))]
+    return [
+        (_number_value(low), _number_value(high)) for low, high in _RANGE.findall(numbers_to_digits(text))
+    ]
 
 
 def _mentions(haystack: str, phrase: str) -> bool:
@@ -143,7 +145,9 @@ def strip_unknown_urls(answer: str, sources: Sequence[str]) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", normalize_whitespace(answer))
 
 
-_PROMPT_MARKERS = re.compile(r"^\s*(?:customer|assistant|question|passages?|conversation)\b[^:]{0,20}:", re.IGNORECASE)
+_PROMPT_MARKERS = re.compile(
+    r"^\s*(?:customer|assistant|question|passages?|conversation)\b[^:]{0,20}:", re.IGNORECASE
+)
 
 
 _COMPLETE = re.compile(r"[.!?][\"”’')]*$")
@@ -191,12 +195,16 @@ def _share(words: set[str], known: set[str]) -> float:
 class FaithfulnessChecker:
     """Decides whether a generated answer says only what its sources say."""
 
-    def __init__(self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.8) -> None:
+    def __init__(
+        self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.8
+    ) -> None:
         self.encoder = encoder
         self.min_similarity = min_similarity
         self.min_sentence_support = min_sentence_support
         words = normalize_whitespace(SYSTEM_PROMPT.lower()).split()
-        self._instruction_ngrams = {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
+        self._instruction_ngrams = {
+            tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)
+        }
 
     def unsupported_fact(self, answer: str, sources: Sequence[str]) -> str | None:
         """The first fact of `answer` that no source supports, or None."""

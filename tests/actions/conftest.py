@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.processes import free_port
+from bot.testing import free_port
 from tests.support.shop_api import RunningShopApi
 
 

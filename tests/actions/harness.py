@@ -100,5 +100,7 @@ def run(action: Action, current: Tracker) -> Result:
 
 
 def has_human_offer(result: Result) -> bool:
-    payloads = [button.get("payload") for message in result.messages for button in message.get("buttons") or []]
+    payloads = [
+        button.get("payload") for message in result.messages for button in message.get("buttons") or []
+    ]
     return "/contact_human_agent" in payloads and result.slots().get("human_offered") is True

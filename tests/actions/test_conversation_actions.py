@@ -76,7 +76,9 @@ def test_complaint_gets_an_apology_and_the_offer_of_a_person() -> None:
 
 
 def test_a_complaint_that_asks_something_gets_the_answer_between_apology_and_offer() -> None:
-    complaint = tracker({}, intent="complaint", text="the zipper on my jacket broke after 3 months is that covered")
+    complaint = tracker(
+        {}, intent="complaint", text="the zipper on my jacket broke after 3 months is that covered"
+    )
     result = run(ActionAcknowledgeFrustration(), complaint)
     assert [message.get("response") for message in result.messages] == [None, "utter_knowledge_answer", None]
     assert "sorry" in result.messages[0]["text"].lower() and not result.messages[0].get("buttons")
@@ -102,14 +104,21 @@ def test_asks_something_tells_questions_from_venting(text: str, asks: bool) -> N
 
 
 def sentiment_turn(intent: str, slots: dict | None = None):
-    events = [{"event": "action", "name": "action_extract_slots"}, {"event": "slot", "name": "sentiment", "value": "negative"}]
+    events = [
+        {"event": "action", "name": "action_extract_slots"},
+        {"event": "slot", "name": "sentiment", "value": "negative"},
+    ]
     return tracker({"sentiment": "negative", **(slots or {})}, intent=intent, events=events)
 
 
 def test_a_negative_message_is_acknowledged_once_and_the_slot_reset() -> None:
     result = run(ValidateEveryTurn(), sentiment_turn("track_order"))
     assert "sorry this has been frustrating" in result.text
-    assert result.slots() == {"sentiment": None, "human_offered": True, "handoff_reason": "customer sounded frustrated"}
+    assert result.slots() == {
+        "sentiment": None,
+        "human_offered": True,
+        "handoff_reason": "customer sounded frustrated",
+    }
     # No buttons: the customer's own request carries on in the same turn.
     assert not result.messages[0].get("buttons")
 
@@ -142,6 +151,10 @@ def test_order_ids_and_emails_are_normalised_whenever_extracted() -> None:
         {"event": "slot", "name": "order_id", "value": "ord 10003"},
         {"event": "slot", "name": "email", "value": "John.Smith@Example.com"},
     ]
-    current = tracker({"order_id": "ord 10003", "email": "John.Smith@Example.com"}, events=events, active_loop="cancel_order_form")
+    current = tracker(
+        {"order_id": "ord 10003", "email": "John.Smith@Example.com"},
+        events=events,
+        active_loop="cancel_order_form",
+    )
     result = run(ValidateEveryTurn(), current)
     assert result.slots() == {"order_id": "ORD-10003", "email": "john.smith@example.com"}

@@ -13,13 +13,24 @@ ORDER_ITEMS = [
 
 @pytest.mark.parametrize(
     "typed",
-    ["ORD-10003", "ord 10003", "ORD10003", "#10003", "10003", "ord-10003", "it's ord #10003 i think", " Ord 10003 "],
+    [
+        "ORD-10003",
+        "ord 10003",
+        "ORD10003",
+        "#10003",
+        "10003",
+        "ord-10003",
+        "it's ord #10003 i think",
+        " Ord 10003 ",
+    ],
 )
 def test_order_ids_in_any_shape_become_canonical(typed: str) -> None:
     assert normalize.order_id(typed) == "ORD-10003"
 
 
-@pytest.mark.parametrize("typed", ["RET-20001", "RF-30001", "1234", "123456", "order please", "", None, 10003])
+@pytest.mark.parametrize(
+    "typed", ["RET-20001", "RF-30001", "1234", "123456", "order please", "", None, 10003]
+)
 def test_text_without_an_order_id_gives_none(typed: object) -> None:
     assert normalize.order_id(typed) is None
 
@@ -28,7 +39,9 @@ def test_email_is_found_in_a_sentence_and_lower_cased() -> None:
     assert normalize.email("it's Maria.Garcia@Example.com thanks") == "maria.garcia@example.com"
 
 
-@pytest.mark.parametrize("typed", ["maria.garcia", "maria@", "@example.com", "", None, "a" * 300 + "@example.com"])
+@pytest.mark.parametrize(
+    "typed", ["maria.garcia", "maria@", "@example.com", "", None, "a" * 300 + "@example.com"]
+)
 def test_not_an_email_gives_none(typed: object) -> None:
     assert normalize.email(typed) is None
 

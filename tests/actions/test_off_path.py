@@ -30,7 +30,12 @@ def verified(order_id: str, email: str, **slots) -> dict:
 
 def ask_items(text: str, intent: str = "inform", **slots) -> dict:
     return form_tracker(
-        "return_form", verified("ORD-10003", JOHN, **slots), {}, requested_slot="return_items", text=text, intent=intent
+        "return_form",
+        verified("ORD-10003", JOHN, **slots),
+        {},
+        requested_slot="return_items",
+        text=text,
+        intent=intent,
     )
 
 
@@ -93,8 +98,15 @@ def test_a_request_naming_a_missing_item_says_so_as_the_form_starts(api) -> None
          "parse_data": {"intent": {"name": "return_item"}, "entities": []}},
         {"event": "active_loop", "name": "return_form"},
     ]
-    result = run(ValidateReturnForm(), tracker(verified("ORD-10003", JOHN, order_status="delivered"), events=events,
-                                               active_loop="return_form", text=JOHN))
+    result = run(
+        ValidateReturnForm(),
+        tracker(
+            verified("ORD-10003", JOHN, order_status="delivered"),
+            events=events,
+            active_loop="return_form",
+            text=JOHN,
+        ),
+    )
     assert "there is no tent on ord-10003" in result.text
     assert result.slots().get("requested_slot", "not ended") is not None  # the item question follows
 
@@ -105,15 +117,23 @@ def test_a_request_naming_an_item_of_the_order_fills_it_as_the_form_starts(api) 
          "parse_data": {"intent": {"name": "return_item"}, "entities": []}},
         {"event": "active_loop", "name": "return_form"},
     ]
-    result = run(ValidateReturnForm(), tracker(verified("ORD-10003", JOHN), events=events, active_loop="return_form"))
+    result = run(
+        ValidateReturnForm(), tracker(verified("ORD-10003", JOHN), events=events, active_loop="return_form")
+    )
     assert result.slots()["return_items"] == [ORDER_10003[1]]
 
 
 def test_never_mind_as_the_reason_ends_the_form_politely(api) -> None:
     result = run(
         ValidateReturnForm(),
-        form_tracker("return_form", verified("ORD-10003", JOHN, return_items=ORDER_10003), {"return_reason": "never mind"},
-                     requested_slot="return_reason", intent="stop", text="never mind"),
+        form_tracker(
+            "return_form",
+            verified("ORD-10003", JOHN, return_items=ORDER_10003),
+            {"return_reason": "never mind"},
+            requested_slot="return_reason",
+            intent="stop",
+            text="never mind",
+        ),
     )
     assert result.slots()["requested_slot"] is None and result.slots()["return_reason"] is None
     assert [message["response"] for message in result.messages] == ["utter_stopped"]
@@ -175,7 +195,9 @@ def test_another_order_number_mid_form_verifies_that_order_with_the_same_email(a
     slots = result.slots()
     assert slots["order_id"] == "ORD-10001" and slots["order_verified"] is None and "email" not in slots
     assert slots["requested_slot"] is None
-    assert ("followup", "order_verification_form") in [(event["event"], event.get("name")) for event in result.events]
+    assert ("followup", "order_verification_form") in [
+        (event["event"], event.get("name")) for event in result.events
+    ]
     assert "ord-10001 instead" in result.text
 
 
@@ -191,15 +213,23 @@ def test_a_postal_code_in_the_address_form_is_not_another_order(api) -> None:
 
 
 def test_asked_again_the_refund_status_says_when_not_the_whole_block(api) -> None:
-    told = [{"event": "slot", "name": "order_id", "value": "ORD-10006"}, {"event": "action", "name": "action_refund_status"}]
-    result = run(ActionRefundStatus(), tracker(verified("ORD-10006", AIKO, refund_status="processing"), events=told))
+    told = [
+        {"event": "slot", "name": "order_id", "value": "ORD-10006"},
+        {"event": "action", "name": "action_refund_status"},
+    ]
+    result = run(
+        ActionRefundStatus(), tracker(verified("ORD-10006", AIKO, refund_status="processing"), events=told)
+    )
     assert "refunds on" not in result.text
     assert "rf-30002 should reach your original payment method within 5-7 business days" in result.text
 
 
 def test_the_refund_status_of_another_order_is_given_in_full(api) -> None:
-    told = [{"event": "slot", "name": "order_id", "value": "ORD-10005"}, {"event": "action", "name": "action_refund_status"},
-            {"event": "slot", "name": "order_id", "value": "ORD-10006"}]
+    told = [
+        {"event": "slot", "name": "order_id", "value": "ORD-10005"},
+        {"event": "action", "name": "action_refund_status"},
+        {"event": "slot", "name": "order_id", "value": "ORD-10006"},
+    ]
     result = run(ActionRefundStatus(), tracker(verified("ORD-10006", AIKO), events=told))
     assert "refunds on ord-10006" in result.text
 

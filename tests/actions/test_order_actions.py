@@ -53,7 +53,9 @@ def test_tracking_a_delivered_order(api) -> None:
 
 
 def test_an_unverified_order_is_never_looked_up(api) -> None:
-    result = run(ActionTrackOrder(), tracker({"order_id": "ORD-10002", "email": MARIA, "order_verified": False}))
+    result = run(
+        ActionTrackOrder(), tracker({"order_id": "ORD-10002", "email": MARIA, "order_verified": False})
+    )
     assert result.messages == []
 
 
@@ -99,7 +101,9 @@ def test_declined_cancel_changes_nothing(fresh_api) -> None:
 def test_cancel_form_refuses_a_shipped_order_as_it_starts(api) -> None:
     result = run(
         ValidateCancelOrderForm(),
-        form_tracker("cancel_order_form", verified("ORD-10002", MARIA, order_status="shipped"), {}, starting=True),
+        form_tracker(
+            "cancel_order_form", verified("ORD-10002", MARIA, order_status="shipped"), {}, starting=True
+        ),
     )
     assert "already shipped" in result.text and "return it within 30 days" in result.text
     assert result.slots() == {"requested_slot": None}
@@ -113,8 +117,11 @@ def test_cancel_reason_can_be_skipped(api, typed: str, intent: str) -> None:
     result = run(
         ValidateCancelOrderForm(),
         form_tracker(
-            "cancel_order_form", verified("ORD-10001", MARIA, order_status="processing"), {"cancel_reason": typed},
-            requested_slot="cancel_reason", intent=intent,
+            "cancel_order_form",
+            verified("ORD-10001", MARIA, order_status="processing"),
+            {"cancel_reason": typed},
+            requested_slot="cancel_reason",
+            intent=intent,
         ),
     )
     assert result.slots()["cancel_reason"] == "not given"
@@ -125,8 +132,13 @@ def test_cancel_reason_can_be_skipped(api, typed: str, intent: str) -> None:
 
 def test_confirmed_address_change_is_stored(fresh_api) -> None:
     slots = verified(
-        "ORD-10007", LUKAS, address_street="221 Birch Lane", address_city="Denver", address_postal_code="80205",
-        address_country="US", address_confirmed=True,
+        "ORD-10007",
+        LUKAS,
+        address_street="221 Birch Lane",
+        address_city="Denver",
+        address_postal_code="80205",
+        address_country="US",
+        address_confirmed=True,
     )
     result = run(ActionChangeAddress(), tracker(slots))
     assert "ord-10007 will now ship to 221 birch lane, denver, 80205, us" in result.text
@@ -141,13 +153,17 @@ def test_address_form_validates_each_field(api) -> None:
     base = verified("ORD-10007", LUKAS, order_status="processing")
     bad = run(
         ValidateAddressChangeForm(),
-        form_tracker("address_change_form", base, {"address_street": "somewhere nice"}, requested_slot="address_street"),
+        form_tracker(
+            "address_change_form", base, {"address_street": "somewhere nice"}, requested_slot="address_street"
+        ),
     )
     assert bad.slots()["address_street"] is None
     assert "doesn't look like a street address" in bad.text
     good = run(
         ValidateAddressChangeForm(),
-        form_tracker("address_change_form", base, {"address_country": "usa"}, requested_slot="address_country"),
+        form_tracker(
+            "address_change_form", base, {"address_country": "usa"}, requested_slot="address_country"
+        ),
     )
     assert good.slots()["address_country"] == "US"
     assert good.messages == []
@@ -156,7 +172,9 @@ def test_address_form_validates_each_field(api) -> None:
 def test_address_form_refuses_a_shipped_order_as_it_starts(api) -> None:
     result = run(
         ValidateAddressChangeForm(),
-        form_tracker("address_change_form", verified("ORD-10002", MARIA, order_status="shipped"), {}, starting=True),
+        form_tracker(
+            "address_change_form", verified("ORD-10002", MARIA, order_status="shipped"), {}, starting=True
+        ),
     )
     assert "already shipped" in result.text
     assert result.slots() == {"requested_slot": None}
@@ -178,16 +196,28 @@ def test_return_form_matches_items_said_in_words(api) -> None:
     result = run(
         ValidateReturnForm(),
         form_tracker(
-            "return_form", verified("ORD-10003", JOHN), {}, requested_slot="return_items", text="the merino tees"
+            "return_form",
+            verified("ORD-10003", JOHN),
+            {},
+            requested_slot="return_items",
+            text="the merino tees",
         ),
     )
-    assert result.slots()["return_items"] == [{"sku": "LK-TOP-010", "name": "Basecamp Merino Tee", "quantity": 2}]
+    assert result.slots()["return_items"] == [
+        {"sku": "LK-TOP-010", "name": "Basecamp Merino Tee", "quantity": 2}
+    ]
 
 
 def test_return_form_says_when_nothing_matches(api) -> None:
     result = run(
         ValidateReturnForm(),
-        form_tracker("return_form", verified("ORD-10003", JOHN), {}, requested_slot="return_items", text="the third one"),
+        form_tracker(
+            "return_form",
+            verified("ORD-10003", JOHN),
+            {},
+            requested_slot="return_items",
+            text="the third one",
+        ),
     )
     assert result.slots()["return_items"] is None
     assert "couldn't match that to an item on ord-10003" in result.text
@@ -274,9 +304,13 @@ def test_refund_status_after_a_return_in_this_conversation_follows_the_return(fr
     items = [{"sku": "LK-PCK-028", "name": "Trailhead 28 Daypack", "quantity": 1}]
     created = run(
         ActionCreateReturn(),
-        tracker(verified("ORD-10003", JOHN, return_confirmed=True, return_reason="too big", return_items=items)),
+        tracker(
+            verified("ORD-10003", JOHN, return_confirmed=True, return_reason="too big", return_items=items)
+        ),
     )
-    result = run(ActionRefundStatus(), tracker(verified("ORD-10003", JOHN, return_id=created.slots()["return_id"])))
+    result = run(
+        ActionRefundStatus(), tracker(verified("ORD-10003", JOHN, return_id=created.slots()["return_id"]))
+    )
     assert "waiting for the parcel" in result.text
 
 

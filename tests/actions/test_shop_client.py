@@ -9,7 +9,9 @@ from actions.shop_client import NotAllowed, NotFound, ShopClient, Unavailable
 
 
 def test_settings_come_from_the_environment_and_the_key_stays_out_of_repr() -> None:
-    client = ShopClient.from_env({"SHOP_API_URL": "http://127.0.0.1:9/", "SHOP_API_KEY": "s3cret", "SHOP_API_TIMEOUT_S": "x"})
+    client = ShopClient.from_env(
+        {"SHOP_API_URL": "http://127.0.0.1:9/", "SHOP_API_KEY": "s3cret", "SHOP_API_TIMEOUT_S": "x"}
+    )
     assert client.base_url == "http://127.0.0.1:9"
     assert client.timeout_s == 5.0  # an unreadable timeout falls back to the default
     assert "s3cret" not in repr(client)

@@ -11,7 +11,9 @@ VALIDATOR = ValidateOrderVerificationForm()
 def test_matching_order_and_email_verify_the_order(api) -> None:
     result = run(
         VALIDATOR,
-        form_tracker(FORM, {"order_id": "ORD-10002"}, {"email": "Maria.Garcia@example.com"}, requested_slot="email"),
+        form_tracker(
+            FORM, {"order_id": "ORD-10002"}, {"email": "Maria.Garcia@example.com"}, requested_slot="email"
+        ),
     )
     slots = result.slots()
     assert slots["email"] == "maria.garcia@example.com"
@@ -64,7 +66,9 @@ def test_third_wrong_pair_gives_up_and_offers_a_person(api) -> None:
 
 
 def test_text_without_an_order_id_is_explained(api) -> None:
-    result = run(VALIDATOR, form_tracker(FORM, {}, {"order_id": "i don't know it"}, requested_slot="order_id"))
+    result = run(
+        VALIDATOR, form_tracker(FORM, {}, {"order_id": "i don't know it"}, requested_slot="order_id")
+    )
     assert result.slots()["order_id"] is None
     assert "doesn't look like an order number" in result.text
 
@@ -88,7 +92,9 @@ def test_an_email_typed_instead_of_the_order_id_is_kept_without_complaint(api) -
 def test_shop_api_down_ends_the_form_with_an_apology_and_a_person(down_api) -> None:
     result = run(
         VALIDATOR,
-        form_tracker(FORM, {"order_id": "ORD-10002"}, {"email": "maria.garcia@example.com"}, requested_slot="email"),
+        form_tracker(
+            FORM, {"order_id": "ORD-10002"}, {"email": "maria.garcia@example.com"}, requested_slot="email"
+        ),
     )
     assert "can't reach our order system" in result.text
     assert has_human_offer(result)

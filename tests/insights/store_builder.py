@@ -54,8 +54,11 @@ class Script:
         return self
 
     def form_start(self, form: str, slot: str) -> Script:
-        self.events += [ActionExecuted(form, timestamp=self._tick()), ActiveLoop(form, timestamp=self._tick()),
-                        SlotSet("requested_slot", slot, timestamp=self._tick())]
+        self.events += [
+            ActionExecuted(form, timestamp=self._tick()),
+            ActiveLoop(form, timestamp=self._tick()),
+            SlotSet("requested_slot", slot, timestamp=self._tick()),
+        ]
         return self
 
     def slot(self, name: str, value: Any) -> Script:
@@ -63,7 +66,10 @@ class Script:
         return self
 
     def form_end(self, completed: bool) -> Script:
-        ends = [SlotSet("requested_slot", None, timestamp=self._tick()), ActiveLoop(None, timestamp=self._tick())]
+        ends = [
+            SlotSet("requested_slot", None, timestamp=self._tick()),
+            ActiveLoop(None, timestamp=self._tick()),
+        ]
         self.events += ends if completed else list(reversed(ends))  # Rasa's deactivation comes loop first
         return self
 

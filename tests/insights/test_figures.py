@@ -54,14 +54,22 @@ def test_containment_and_what_came_before_the_handoff(figures):
 
 def test_form_funnels(figures):
     forms = figures.as_dict()["forms"]
-    assert forms["order_verification_form"] == {"started": 1, "completed": 1, "abandoned": 0, "abandoned_at": {}}
+    assert forms["order_verification_form"] == {
+        "started": 1,
+        "completed": 1,
+        "abandoned": 0,
+        "abandoned_at": {},
+    }
     assert forms["return_form"] == {"started": 1, "completed": 0, "abandoned": 1,
                                     "abandoned_at": {"return_items": 1}}
 
 
 def test_negative_messages_and_what_preceded_them(figures):
     sentiment = figures.as_dict()["sentiment"]
-    assert [(row["day"], row["negative"]) for row in sentiment["by_day"]] == [("2026-11-02", 0), ("2026-11-03", 1)]
+    assert [(row["day"], row["negative"]) for row in sentiment["by_day"]] == [
+        ("2026-11-02", 0),
+        ("2026-11-03", 1),
+    ]
     assert sentiment["after_intent"] == {"return_item": 1}
     assert sentiment["after_bot_action"] == {"action_ask_return_items": 1}
 
@@ -69,10 +77,16 @@ def test_negative_messages_and_what_preceded_them(figures):
 def test_unhandled_messages_and_why(figures):
     entries = {entry.text: entry for entry in figures.unhandled.masked()}
     assert set(entries) == {
-        "can I pay with the loyalty points from [ORDER]?", "do you sell gift cards", "is there a student discount",
+        "can I pay with the loyalty points from [ORDER]?",
+        "do you sell gift cards",
+        "is there a student discount",
     }
     # The fallback question was not answered (abstained) and the customer then asked for a person.
-    assert set(entries["can I pay with the loyalty points from [ORDER]?"].reasons) == {"fallback", "abstained", "handoff"}
+    assert set(entries["can I pay with the loyalty points from [ORDER]?"].reasons) == {
+        "fallback",
+        "abstained",
+        "handoff",
+    }
     assert entries["can I pay with the loyalty points from [ORDER]?"].intents == {"check_payment_methods": 1}
     # Asked twice: both low-confidence, the first one repeated.
     assert entries["is there a student discount"].count == 2

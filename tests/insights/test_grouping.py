@@ -15,20 +15,28 @@ from rasa_llm.insights.grouping import (
 from rasa_llm.insights.unhandled import UnhandledText
 
 QUESTIONS = {
-    "warranty abroad": ["does the warranty still apply if I bought it abroad",
-                        "is my guarantee valid for a jacket purchased in another country",
-                        "will you honour the warranty on items bought overseas"],
-    "wholesale": ["do you sell in bulk to scout groups", "can our hiking club get a wholesale price",
-                  "is there a discount for ordering fifty backpacks for a team"],
-    "waterproofing": ["how do I re-waterproof my rain jacket", "my shell isn't waterproof anymore, how do I fix it",
-                      "what should I use to reproof a waterproof coat"],
+    "warranty abroad": [
+        "does the warranty still apply if I bought it abroad",
+        "is my guarantee valid for a jacket purchased in another country",
+        "will you honour the warranty on items bought overseas",
+    ],
+    "wholesale": [
+        "do you sell in bulk to scout groups",
+        "can our hiking club get a wholesale price",
+        "is there a discount for ordering fifty backpacks for a team",
+    ],
+    "waterproofing": [
+        "how do I re-waterproof my rain jacket",
+        "my shell isn't waterproof anymore, how do I fix it",
+        "what should I use to reproof a waterproof coat",
+    ],
 }
 
 
 @pytest.fixture(scope="module")
 def encoder():
     from rasa_llm.knowledge.encoder import load_encoder
-    from rasa_llm.packaged_models import default_encoder_path
+    from rasa_llm.shared.models import default_encoder_path
 
     return load_encoder(default_encoder_path())
 
@@ -56,7 +64,9 @@ def test_suggestions():
         return MessageGroup(size=size, texts=[UnhandledText("example", count=size)], reasons=Counter(reasons),
                             intents=Counter(intents))
 
-    assert group({"abstained": 2, "fallback": 4}, {"product_question": 4}).suggestion()[0] == KNOWLEDGE_PASSAGE
+    assert (
+        group({"abstained": 2, "fallback": 4}, {"product_question": 4}).suggestion()[0] == KNOWLEDGE_PASSAGE
+    )
     kind, advice, intent = group({"fallback": 4}, {"track_refund": 3, "get_refund": 1}).suggestion()
     assert (kind, intent) == (MORE_EXAMPLES, "track_refund") and "track_refund" in advice
     assert group({"fallback": 4}, {"track_refund": 2, "get_refund": 2}).suggestion()[0] == NEW_INTENT

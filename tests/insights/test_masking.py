@@ -1,10 +1,12 @@
-"""Personal data never reaches the report: rasa_llm.privacy's maskers, with order numbers masked too."""
+"""Personal data never reaches the report: rasa_llm.shared.privacy's maskers, with order numbers masked
+too."""
+
 from __future__ import annotations
 
 import pytest
 
 from rasa_llm.insights.unhandled import UnhandledMessages
-from rasa_llm.privacy import mask_personal_data
+from rasa_llm.shared.privacy import mask_personal_data
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -7,7 +7,7 @@ from playwright.sync_api import sync_playwright
 
 from rasa_llm.insights.cli import main
 from rasa_llm.insights.report import HTML_FILE
-from tests.channels.browser import launch
+from tests.system.channels.browser import launch
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 ORDER_NUMBER = re.compile(r"\bORD[-\s]?\d+", re.IGNORECASE)

@@ -1,7 +1,7 @@
 """The report's reading of a PostgreSQL tracker store (production's) gives the figures SQLite's does.
 
 On PostgreSQL the whole event JSON is decoded in Python, on SQLite SQLite extracts the fields: two
-paths, one result. Starts a real PostgreSQL server (tests/hardening/services.py).
+paths, one result. Starts a real PostgreSQL server (tests/system/hardening/services.py).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def figures_of(endpoints) -> dict:
 
 
 def test_postgresql_store_gives_the_same_figures_as_sqlite(small_store, tmp_path):
-    from tests.hardening.services import postgres_server
+    from tests.system.hardening.services import postgres_server
 
     with postgres_server(tmp_path) as server:
         settings = {key: value for key, value in server.tracker_store().items() if key != "type"}

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.testing.stack import running_stack
 from rasa_llm.insights.cli import main
 from rasa_llm.insights.report import JSON_FILE
-from tests.support.stack import running_stack
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +35,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory):
 def expected_from_trackers(trackers: list[dict]) -> dict:
     events = [event for tracker in trackers for event in tracker["events"]]
     users = [event for event in events if event["event"] == "user"]
-    modes = [((event.get("data") or {}).get("custom") or {}).get("mode") for event in events if event["event"] == "bot"]
+    modes = [
+        ((event.get("data") or {}).get("custom") or {}).get("mode")
+        for event in events
+        if event["event"] == "bot"
+    ]
     return {
         "turns": len(users),
         "nlu_fallback": sum(event["parse_data"]["intent"]["name"] == "nlu_fallback" for event in users),
-        "negative": sum((event["parse_data"].get("sentiment") or {}).get("name") == "negative" for event in users),
+        "negative": sum(
+            (event["parse_data"].get("sentiment") or {}).get("name") == "negative" for event in users
+        ),
         "abstained": modes.count("abstained"),
         "knowledge_answers": sum(mode is not None for mode in modes),
-        "handed_off": sum(any(event["event"] == "action" and event["name"] == "action_handoff"
-                              for event in tracker["events"]) for tracker in trackers),
+        "handed_off": sum(
+            any(
+                event["event"] == "action" and event["name"] == "action_handoff"
+                for event in tracker["events"]
+            )
+            for tracker in trackers
+        ),
         "forms_started": sum(event["event"] == "active_loop" and bool(event.get("name")) for event in events),
     }
 

@@ -138,7 +138,7 @@ def test_a_folder_that_is_no_model_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize(
     "config, message",
     [
-        ({"runtime": "tensorrt"}, "unknown runtime 'tensorrt'"),
+        ({"runtime": "tensorrt"}, "Unknown inference runtime 'tensorrt'"),
         ({"epochs": 0}, "epochs must be a positive integer"),
         ({"validation_fraction": 1.5}, "validation_fraction must be in"),
         ({"negative_sentiment_threshold": 2}, "between 0 and 1"),
@@ -168,7 +168,7 @@ def test_fewer_than_two_intents_is_a_clear_error(tmp_path):
 def test_component_defaults_are_the_training_loop_defaults():
     from dataclasses import fields
 
-    from rasa_llm.intent.training import TrainingConfig
+    from rasa_llm.intent.config import TrainingConfig
 
     defaults = TransformerIntentClassifier.get_default_config()
     # num_threads is None in the component config: resolved from the environment at train time.

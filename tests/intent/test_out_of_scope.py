@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
+from rasa_llm.intent.config import TrainingConfig
 from rasa_llm.intent.data import Example
-from rasa_llm.intent.training import TrainingConfig, fit_classifier
-from rasa_llm.packaged_models import default_encoder_path
+from rasa_llm.intent.training import fit_classifier
+from rasa_llm.shared.models import default_encoder_path
 from tests.intent.tiny_data import FAST_CONFIG, tiny_examples
 
 OUT_OF_SCOPE = [
@@ -34,7 +35,9 @@ UNSEEN_IN_SCOPE = ["where is my parcel", "i want to send these boots back", "hey
 @pytest.fixture(scope="module")
 def trained():
     examples = tiny_examples() + [Example(text, "out_of_scope", "neutral") for text in OUT_OF_SCOPE]
-    classifier, _ = fit_classifier(examples, default_encoder_path(), TrainingConfig(**{**FAST_CONFIG, "epochs": 6}))
+    classifier, _ = fit_classifier(
+        examples, default_encoder_path(), TrainingConfig(**{**FAST_CONFIG, "epochs": 6})
+    )
     return classifier
 
 

@@ -6,16 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from rasa_llm.intent.config import RUNTIMES, THREADS_ENV, resolve_num_threads
 from rasa_llm.intent.model import IntentSentimentModel
-from rasa_llm.intent.runtime import (
-    RUNTIMES,
-    THREADS_ENV,
-    build_runtime,
-    load_runtime,
-    resolve_num_threads,
-)
+from rasa_llm.intent.runtime import build_runtime, load_runtime
 from rasa_llm.intent.tokenization import BatchTokenizer
-from rasa_llm.packaged_models import default_encoder_path
+from rasa_llm.shared.models import default_encoder_path
 
 TEXTS = ["where is my order", "i want to return the tent i bought, it leaks badly", "hi"]
 

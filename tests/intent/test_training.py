@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from rasa_llm.intent.classifier import IntentSentimentClassifier
+from rasa_llm.intent.config import TrainingConfig
 from rasa_llm.intent.data import SENTIMENT_LABELS
-from rasa_llm.intent.training import TrainingConfig, fit_classifier
-from rasa_llm.packaged_models import default_encoder_path
+from rasa_llm.intent.training import fit_classifier
+from rasa_llm.shared.models import default_encoder_path
 from tests.intent.tiny_data import FAST_CONFIG, INTENTS, tiny_examples
 
 FAST = TrainingConfig(**FAST_CONFIG)

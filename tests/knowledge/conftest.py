@@ -12,7 +12,7 @@ from rasa_llm.knowledge.index import KnowledgeIndex
 from rasa_llm.knowledge.kb import chunk_passages, load_knowledge_base
 from rasa_llm.knowledge.responder import RetrievedPassage
 from rasa_llm.knowledge.retrieval import PassageRetrieval, serve
-from rasa_llm.packaged_models import default_encoder_path
+from rasa_llm.shared.models import default_encoder_path
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = ROOT / "data" / "knowledge"

@@ -23,8 +23,8 @@ from rasa_llm.knowledge.config import ConfigurationError
 from rasa_llm.knowledge.prompt import Turn
 from rasa_llm.knowledge.responder import KnowledgeResponder
 from rasa_llm.knowledge.retrieval import current, serve
-from rasa_llm.knowledge_nlg import KnowledgeAnswerNLG
-from rasa_llm.knowledge_retriever import KnowledgeRetriever
+from rasa_llm.nlg.knowledge_nlg import KnowledgeAnswerNLG
+from rasa_llm.nlu.knowledge_retriever import KnowledgeRetriever
 from tests.knowledge.conftest import KNOWLEDGE
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test-model")
@@ -98,7 +98,9 @@ def test_the_fingerprint_changes_exactly_when_the_knowledge_base_does(tmp_path: 
     assert KnowledgeRetriever.fingerprint_addon(config) != before
 
 
-@pytest.mark.parametrize("setting, match", [({"top_k": 0}, "top_k"), ({"min_retrieval_score": -0.1}, "min_retrieval_score")])
+@pytest.mark.parametrize(
+    "setting, match", [({"top_k": 0}, "top_k"), ({"min_retrieval_score": -0.1}, "min_retrieval_score")]
+)
 def test_bad_retriever_settings_are_refused(tmp_path: Path, setting: dict, match: str) -> None:
     config = {**KnowledgeRetriever.get_default_config(), **setting}
     with pytest.raises(ValueError, match=match):
@@ -120,7 +122,9 @@ DOMAIN = Domain.from_dict(
 
 def _nlg(**settings) -> KnowledgeAnswerNLG:
     # Created the way Rasa creates it from endpoints.yml.
-    nlg = NaturalLanguageGenerator.create(EndpointConfig(type="rasa_llm.KnowledgeAnswerNLG", **settings), DOMAIN)
+    nlg = NaturalLanguageGenerator.create(
+        EndpointConfig(type="rasa_llm.KnowledgeAnswerNLG", **settings), DOMAIN
+    )
     assert isinstance(nlg, KnowledgeAnswerNLG)
     return nlg
 
@@ -144,11 +148,16 @@ def test_a_knowledge_question_gets_an_answer_with_its_sources(served) -> None:
     message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?"))
 
     assert "5–7 business days" in message["text"]
-    assert message["custom"] == {"sources": [{"id": "refund-timing", "title": "Refund timing"}], "mode": "extractive"}
+    assert message["custom"] == {
+        "sources": [{"id": "refund-timing", "title": "Refund timing"}],
+        "mode": "extractive",
+    }
 
 
 def test_an_unanswerable_question_keeps_the_domain_text_and_offers_a_person(served) -> None:
-    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("who won the game last night?"))
+    message = _generate(
+        _nlg(backend="none"), "utter_knowledge_answer", _tracker("who won the game last night?")
+    )
 
     assert message["text"] == "Sorry, I'm not sure about that."
     assert message["buttons"] == [{"title": "Talk to a person", "payload": "/contact_human_agent"}]
@@ -156,7 +165,9 @@ def test_an_unanswerable_question_keeps_the_domain_text_and_offers_a_person(serv
 
 
 def test_an_order_question_points_to_the_order_flow(served) -> None:
-    message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("where is my order ORD-10002?"))
+    message = _generate(
+        _nlg(backend="none"), "utter_knowledge_answer", _tracker("where is my order ORD-10002?")
+    )
 
     assert message["text"] == "Say 'track my order' and I'll look it up."
     assert message["custom"]["mode"] == "abstained"
@@ -165,7 +176,9 @@ def test_an_order_question_points_to_the_order_flow(served) -> None:
 def test_without_the_retriever_in_the_pipeline_the_bot_abstains(caplog) -> None:
     serve(None)
     with caplog.at_level(logging.WARNING):
-        message = _generate(_nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?"))
+        message = _generate(
+            _nlg(backend="none"), "utter_knowledge_answer", _tracker("how long do refunds take?")
+        )
 
     assert message["custom"]["mode"] == "abstained"
     assert "add rasa_llm.KnowledgeRetriever" in caplog.text
@@ -186,7 +199,12 @@ def test_a_failure_inside_the_responder_is_an_abstention_not_a_crash(served, mon
 
 
 def test_the_prompt_sees_the_recent_conversation(served) -> None:
-    earlier = (UserUttered("hi"), BotUttered("Hello!"), UserUttered("I bought a tent"), BotUttered("Nice choice."))
+    earlier = (
+        UserUttered("hi"),
+        BotUttered("Hello!"),
+        UserUttered("I bought a tent"),
+        BotUttered("Nice choice."),
+    )
     nlg = _nlg(backend="none", history_turns=1)
 
     assert nlg._history(_tracker("how long do refunds take?", earlier)) == [
@@ -197,12 +215,17 @@ def test_the_prompt_sees_the_recent_conversation(served) -> None:
 
 @pytest.mark.parametrize(
     "settings, message",
-    [({"backend": "local", "tiemout": 3}, "Unknown knowledge answer setting"), ({"backend": "openai"}, "needs `url`"),
-     ({"backend": "gpt"}, "backend must be one of"), ({"timeout": -1}, "must be positive"),
-     # Moved to KnowledgeRetriever (config.yml) or replaced: an error, not a silent ignore.
-     ({"min_retrieval_score": 0.5}, "on rasa_llm.KnowledgeRetriever in config.yml"),
-     ({"encoder_backend": "torch"}, "the retriever's encoder"), ({"context_passages": 2}, "top_k"),
-     ({"generate": False}, "backend: none")],
+    [
+        ({"backend": "local", "tiemout": 3}, "Unknown knowledge answer setting"),
+        ({"backend": "openai"}, "needs `url`"),
+        ({"backend": "gpt"}, "backend must be one of"),
+        ({"timeout": -1}, "must be positive"),
+        # Moved to KnowledgeRetriever (config.yml) or replaced: an error, not a silent ignore.
+        ({"min_retrieval_score": 0.5}, "on rasa_llm.KnowledgeRetriever in config.yml"),
+        ({"encoder_backend": "torch"}, "the retriever's encoder"),
+        ({"context_passages": 2}, "top_k"),
+        ({"generate": False}, "backend: none"),
+    ],
 )
 def test_bad_nlg_settings_fail_at_start_with_a_clear_message(settings: dict, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):

@@ -15,13 +15,21 @@ import pytest
 
 from rasa_llm.knowledge.generators import GeneratorError, LocalGenerator
 from rasa_llm.knowledge.responder import EXTRACTIVE, REASON_BACKEND, KnowledgeResponder, ResponderSettings
-from rasa_llm.packaged_models import default_generator_path
+from rasa_llm.shared.models import default_generator_path
 
 MESSAGES = [
-    {"role": "system", "content": "Answer in one short sentence, using only these facts:\n- Returns: within 30 days."},
+    {
+        "role": "system",
+        "content": "Answer in one short sentence, using only these facts:\n- Returns: within 30 days.",
+    },
     {"role": "user", "content": "How long do I have to return an item?"},
 ]
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +74,9 @@ def test_an_architecture_ctranslate2_cannot_convert_runs_on_torch_with_a_warning
     assert any("CTranslate2 cannot run the generator model 'neo'" in r.message for r in caplog.records)
 
 
-def test_a_supported_architecture_is_converted_once_and_runs_on_ctranslate2(tmp_path: Path, packaged_hf_folder: Path) -> None:
+def test_a_supported_architecture_is_converted_once_and_runs_on_ctranslate2(
+    tmp_path: Path, packaged_hf_folder: Path
+) -> None:
     model = tiny_model(tmp_path / "llama", packaged_hf_folder, "llama")
     cache = tmp_path / "cache"
 
@@ -116,7 +126,9 @@ def test_a_missing_or_corrupt_model_file_is_logged_at_start_and_answers_extracti
     with pytest.raises(GeneratorError):
         generate(generator)
     question = "how many days do I have to send something back?"
-    answer = asyncio.run(KnowledgeResponder(encoder, generator, ResponderSettings()).respond(question, retrieve(question)))
+    answer = asyncio.run(
+        KnowledgeResponder(encoder, generator, ResponderSettings()).respond(question, retrieve(question))
+    )
     assert (answer.mode, answer.reason) == (EXTRACTIVE, REASON_BACKEND)
     assert "30 days" in answer.text
 

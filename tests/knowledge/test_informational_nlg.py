@@ -12,7 +12,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_llm.knowledge.relevance import RelevanceCheck
 from rasa_llm.knowledge.retrieval import PassageRetrieval, serve
-from rasa_llm.knowledge_nlg import KnowledgeAnswerNLG
+from rasa_llm.nlg.knowledge_nlg import KnowledgeAnswerNLG
 
 DELIVERY_TEMPLATE = "Standard delivery takes 3-5 business days, Express 1-2 business days."
 DOMAIN = Domain.from_dict(
@@ -31,7 +31,7 @@ SETTINGS = {"backend": "none", "min_relevance": 0.45}
 
 @pytest.fixture(autouse=True)
 def knowledge_base(index, encoder):
-    """The knowledge base served as a model's KnowledgeRetriever (top_k 3, min_retrieval_score 0.45) serves it."""
+    """The knowledge base as a loaded KnowledgeRetriever serves it (top_k 3, min score 0.45)."""
     serve(PassageRetrieval(index, encoder, top_k=3, min_retrieval_score=0.45))
     yield
     serve(None)
@@ -93,7 +93,9 @@ def test_a_misrouted_question_gets_an_honest_dont_know_not_a_neighbouring_templa
 def test_a_form_question_after_the_answer_is_left_alone() -> None:
     nlg = _nlg(informational_intents=["delivery_period"])
     asked = _user("do you deliver on weekends", "delivery_period")
-    answered = BotUttered("We do not deliver on weekends.", data={"custom": {"mode": "extractive", "sources": []}})
+    answered = BotUttered(
+        "We do not deliver on weekends.", data={"custom": {"mode": "extractive", "sources": []}}
+    )
     assert _reply(nlg, "utter_ask_email", asked, answered)["text"] == "And your email?"
 
 

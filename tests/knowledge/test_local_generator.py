@@ -16,10 +16,13 @@ import pytest
 from rasa_llm.knowledge.cache import cached_folder
 from rasa_llm.knowledge.generators import GeneratorError, LocalGenerator
 from rasa_llm.knowledge.stopping import count_sentence_ends
-from rasa_llm.packaged_models import default_generator_path
+from rasa_llm.shared.models import default_generator_path
 
 MESSAGES = [
-    {"role": "system", "content": "Answer in one short sentence, using only these facts:\n- Returns: within 30 days."},
+    {
+        "role": "system",
+        "content": "Answer in one short sentence, using only these facts:\n- Returns: within 30 days.",
+    },
     {"role": "user", "content": "How long do I have to return an item?"},
 ]
 
@@ -44,7 +47,9 @@ def test_the_model_loads_once_even_when_asked_from_many_threads(generator: Local
 
 def test_ctranslate2_samples_several_candidates_in_one_batch() -> None:
     generator = LocalGenerator(default_generator_path(), max_sentences=1)
-    generation = asyncio.run(generator.generate(MESSAGES, max_tokens=8, deadline=time.monotonic() + 60, candidates=3))
+    generation = asyncio.run(
+        generator.generate(MESSAGES, max_tokens=8, deadline=time.monotonic() + 60, candidates=3)
+    )
     assert generator.runtime == "ctranslate2"
     assert len(generation.texts) == 3 and generation.texts[0] == generation.text
     assert all(generation.texts)

@@ -20,21 +20,27 @@ def check(encoder) -> RelevanceCheck:
 
 
 def test_a_passage_that_answers_the_question_is_kept(check, retrieve) -> None:
-    relevant = check.relevant("is there a restocking fee on returns", retrieve("is there a restocking fee on returns"))
+    relevant = check.relevant(
+        "is there a restocking fee on returns", retrieve("is there a restocking fee on returns")
+    )
     assert relevant and relevant[0].id == "restocking-fees"
 
 
 def test_a_neighbouring_topic_is_refused(check) -> None:
     # Retrieval scored the delivery times high for an opening-hours question: the check must not pass it.
     delivery = RetrievedPassage(
-        "shipping-options", "Shipping options in the US",
-        "We offer three shipping speeds in the US. Standard shipping takes 3–5 business days and costs $4.95.",
+        "shipping-options",
+        "Shipping options in the US",
+        "We offer three shipping speeds in the US. Standard shipping takes 3–5 business days and costs "
+        "$4.95.",
         0.6,
     )
     assert check.relevant("what time does your warehouse staff go home on fridays", [delivery]) == []
 
 
-def test_the_best_retrieved_passage_is_refused_when_no_sentence_of_it_is_about_the_question(check, retrieve) -> None:
+def test_the_best_retrieved_passage_is_refused_when_no_sentence_of_it_is_about_the_question(
+    check, retrieve
+) -> None:
     # Weekend delivery outranks everything for an opening-hours question, but none of its sentences
     # is about opening hours: "I don't know" beats a reply about deliveries.
     question = "is your customer service open on sundays"
@@ -52,7 +58,9 @@ def test_weak_passages_are_never_handed_over(retrieval, retrieve) -> None:
     # The reference bot's config.yml threshold: the best passage for a football question is below it.
     question = "who won the football game last night?"
     assert retrieve(question) and retrieval.retrieve(question) == []
-    assert all(p.score >= retrieval.min_retrieval_score for p in retrieval.retrieve("do you charge restocking fees"))
+    assert all(
+        p.score >= retrieval.min_retrieval_score for p in retrieval.retrieve("do you charge restocking fees")
+    )
 
 
 def test_a_template_is_judged_like_a_passage(check) -> None:
@@ -74,7 +82,10 @@ def test_standalone_messages_are_not(text) -> None:
 
 
 def test_a_follow_up_is_joined_to_the_previous_question() -> None:
-    assert contextual_question("and for Canada?", "how much is shipping") == "how much is shipping and for Canada?"
+    assert (
+        contextual_question("and for Canada?", "how much is shipping")
+        == "how much is shipping and for Canada?"
+    )
     assert contextual_question("where is my order", "how much is shipping") == "where is my order"
     assert contextual_question("and for Canada?", None) == "and for Canada?"
 

@@ -1,6 +1,6 @@
 """End to end over REST: a trained bot answers knowledge questions it has no story for, with sources.
 
-The tiny bot (tests/knowledge/bot) knows greetings only; its generator is an OpenAI-compatible fake
+The tiny bot (bot/testing/tiny_bot/) knows greetings only; its generator is an OpenAI-compatible fake
 on loopback that always says the same sentence, so both paths show: generated (the sentence fits the
 question's passage) and extractive (it does not, and the verifier catches it).
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from bot.testing.tiny_bot import prepare_bot, rasa_server, train, write_endpoints
 from tests.knowledge.fake_llm import FakeLLMServer
-from tests.knowledge.tiny_bot import prepare_bot, rasa_server, train, write_endpoints
 
 pytestmark = pytest.mark.slow  # trains Rasa models twice and starts Rasa
 
@@ -38,7 +38,9 @@ def server(bot):
 
 
 def say(url: str, sender: str, text: str) -> list[dict]:
-    response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    response = requests.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
     response.raise_for_status()
     return response.json()
 
@@ -68,7 +70,9 @@ def test_a_knowledge_question_gets_a_generated_answer_citing_its_passage(server)
     custom = citation(messages)
     assert custom["mode"] == "generated"
     assert {"id": "return-window", "title": "Return window"} in custom["sources"]
-    assert llm.requests[-1]["messages"][-1]["content"].endswith("\nQuestion: how many days do I have to send something back?")
+    assert llm.requests[-1]["messages"][-1]["content"].endswith(
+        "\nQuestion: how many days do I have to send something back?"
+    )
 
 
 def test_an_answer_the_sources_do_not_support_becomes_the_passage_itself(server) -> None:
@@ -76,8 +80,10 @@ def test_an_answer_the_sources_do_not_support_becomes_the_passage_itself(server)
     messages = say(url, "e2e-extractive", "how much does express shipping cost?")
 
     assert "$12.95" in reply_text(messages) and "30 days" not in reply_text(messages)
-    assert citation(messages) == {"sources": [{"id": "shipping-options", "title": "Shipping options in the US"}],
-                                  "mode": "extractive"}
+    assert citation(messages) == {
+        "sources": [{"id": "shipping-options", "title": "Shipping options in the US"}],
+        "mode": "extractive",
+    }
 
 
 def test_order_and_unknown_questions_are_not_answered_from_the_knowledge_base(server) -> None:

@@ -18,7 +18,10 @@ from rasa_llm.knowledge.kb import CATALOGUE_SOURCE, Passage
         ("what does express delivery cost", "shipping-options"),
         ("can I pay with american express", "payment-methods"),
         ("I forgot my password, help", "password-reset"),
-        ("how long is the warranty on a sleeping bag", "warranty-by-type"),  # lists every product type, sleeping bags included
+        (
+            "how long is the warranty on a sleeping bag",
+            "warranty-by-type",
+        ),  # lists every product type, sleeping bags included
         ("how much does the ridgeline 2 tent weigh", "lk-tnt-201"),
         ("do you deliver abroad", "international-shipping"),
     ],
@@ -29,7 +32,8 @@ def test_the_passage_that_answers_is_retrieved_first(index: KnowledgeIndex, enco
 
 
 @pytest.mark.parametrize(
-    "question", ["what is the comfort rating of the emberline 20", "is the emberline 20 warm enough for winter?"]
+    "question",
+    ["what is the comfort rating of the emberline 20", "is the emberline 20 warm enough for winter?"],
 )
 def test_products_the_encoder_confuses_are_told_apart(index: KnowledgeIndex, encoder: SentenceEncoder,
                                                       question: str) -> None:
@@ -51,12 +55,24 @@ def test_product_names_are_matched_by_their_distinctive_words() -> None:
     ]
     patterns = product_name_patterns(passages)
 
-    assert [bool(p and p.search("is the stormfront rain jacket warm")) for p in patterns] == [True, False, False, False]
-    assert [bool(p and p.search("price of the ridgeline 2 please")) for p in patterns] == [False, False, True, False]
+    assert [bool(p and p.search("is the stormfront rain jacket warm")) for p in patterns] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert [bool(p and p.search("price of the ridgeline 2 please")) for p in patterns] == [
+        False,
+        False,
+        True,
+        False,
+    ]
     assert not any(p and p.search("the ridgeline 20 tent") for p in patterns)
 
 
-def test_off_topic_questions_score_below_answerable_ones(index: KnowledgeIndex, encoder: SentenceEncoder) -> None:
+def test_off_topic_questions_score_below_answerable_ones(
+    index: KnowledgeIndex, encoder: SentenceEncoder
+) -> None:
     answerable = index.query(encoder, "how long do refunds take", 1)[0].score
     off_topic = index.query(encoder, "who won the football game last night", 1)[0].score
 
@@ -68,7 +84,9 @@ def test_each_passage_appears_once_among_the_results(index: KnowledgeIndex, enco
     assert len(ids) == len(set(ids)) == 10
 
 
-def test_the_index_survives_a_save_and_load(tmp_path: Path, index: KnowledgeIndex, encoder: SentenceEncoder) -> None:
+def test_the_index_survives_a_save_and_load(
+    tmp_path: Path, index: KnowledgeIndex, encoder: SentenceEncoder
+) -> None:
     index.save(tmp_path)
     loaded = KnowledgeIndex.load(tmp_path)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from rasa_llm.knowledge_nlg import KnowledgeAnswerNLG
+from rasa_llm.nlg.knowledge_nlg import KnowledgeAnswerNLG
 from tests.knowledge.test_components import DOMAIN, _nlg, _tracker
 
 
 def _generate(nlg: KnowledgeAnswerNLG, channel: str, tracker) -> dict:
-    return asyncio.run(nlg.generate("utter_knowledge_answer", tracker, channel, domain_responses=DOMAIN.responses))
+    return asyncio.run(
+        nlg.generate("utter_knowledge_answer", tracker, channel, domain_responses=DOMAIN.responses)
+    )
 
 
 def test_rasa_shell_gets_the_sources_as_a_line_and_no_payload(served) -> None:

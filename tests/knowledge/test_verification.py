@@ -42,7 +42,9 @@ def checker() -> FaithfulnessChecker:
         ("An order that has already shipped cannot be cancelled.", [CANCEL]),
     ],
 )
-def test_answers_that_restate_their_sources_pass(checker: FaithfulnessChecker, answer: str, sources: list) -> None:
+def test_answers_that_restate_their_sources_pass(
+    checker: FaithfulnessChecker, answer: str, sources: list
+) -> None:
     assert checker.check(answer, sources).supported
 
 
@@ -100,7 +102,9 @@ def test_content_words_ignore_inflection_punctuation_and_stopwords() -> None:
 
 
 def test_names_are_runs_of_capitalized_words() -> None:
-    names = extract_names("Yes, the Emberline 20 is warm. We accept Visa, Mastercard and PayPal. Larkspur's Headlamp 400 ships.")
+    names = extract_names(
+        "Yes, the Emberline 20 is warm. We accept Visa, Mastercard and PayPal. Larkspur's Headlamp 400 ships."
+    )
     assert names == ["Emberline 20", "Visa", "Mastercard", "PayPal", "Headlamp 400"]
 
 
@@ -116,21 +120,29 @@ def test_links_missing_from_the_sources_are_removed() -> None:
 def test_raw_output_is_cut_before_invented_follow_up_turns() -> None:
     raw = "You can return items within 30 days.\n\nQuestion: and what about socks?"
     assert clean_generation(raw, 2) == "You can return items within 30 days."
-    assert clean_generation("It costs $4.95. Express is faster. And the", 3) == "It costs $4.95. Express is faster."
+    assert (
+        clean_generation("It costs $4.95. Express is faster. And the", 3)
+        == "It costs $4.95. Express is faster."
+    )
     assert clean_generation("Customer: ignore that", 1) == ""
     assert clean_generation("We sell the Ridgeline 2 Tent ($289.00), the Ridgeline 3", 1) == ""
     assert clean_generation('Click "Forgot password."', 1) == 'Click "Forgot password."'
 
 
 ACCOUNT = "You do not need an account to order: guest checkout works with just an email address."
-HEADLAMP = "Headlamp 400 (SKU LK-ACC-050) is one of our accessories and costs $49.00. Specs: brightness 400 lumens."
+HEADLAMP = (
+    "Headlamp 400 (SKU LK-ACC-050) is one of our accessories and costs $49.00. Specs: brightness 400 lumens."
+)
 BASECAMP = (
     "Basecamp 4 Family Tent (SKU LK-TNT-402) is one of our tents and costs $429.00. "
     "Specs: weight 6.8 kg; waterproof rating 2000 mm."
 )
 
 
-CHAIR = "Folding Camp Chair (SKU LK-CMP-040) is one of our camp kitchen and costs $99.00. Specs: weight 1.0 kg; max load 120 kg."
+CHAIR = (
+    "Folding Camp Chair (SKU LK-CMP-040) is one of our camp kitchen and costs $99.00. "
+    "Specs: weight 1.0 kg; max load 120 kg."
+)
 
 
 def test_a_true_number_under_the_customers_verb_is_rejected(checker) -> None:

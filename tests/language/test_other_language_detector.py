@@ -10,14 +10,19 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_llm.language.detector import LanguageDetector, words
-from rasa_llm.other_language_detector import LANGUAGE, OtherLanguageDetector
+from rasa_llm.nlu.other_language_detector import LANGUAGE, OtherLanguageDetector
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test-model")
 ENGLISH_EXAMPLES = ["where is my order", "I want to return an item", "my card got declined", "thanks"]
 
 
 def test_ids_emails_and_numbers_are_no_words() -> None:
-    assert words("it's ORD-10003, maria.garcia@example.com, 42 Juniper Lane") == ["it", "s", "juniper", "lane"]
+    assert words("it's ORD-10003, maria.garcia@example.com, 42 Juniper Lane") == [
+        "it",
+        "s",
+        "juniper",
+        "lane",
+    ]
 
 
 @pytest.mark.parametrize("text", ["my card got declined", "ORD-10003", "maria.garcia@example.com", "", "!!!",
@@ -44,11 +49,17 @@ def detector(tmp_path_factory) -> OtherLanguageDetector:
 
 
 def _classified(text: str, intent: str = "track_order") -> Message:
-    return Message(data={
-        TEXT: text, INTENT: {"name": intent, "confidence": 0.9},
-        INTENT_RANKING_KEY: [{"name": intent, "confidence": 0.9}],
-        ENTITIES: [{"entity": "sentiment", "value": "negative"}, {"entity": "order_id", "value": "ORD-10003"}],
-    })
+    return Message(
+        data={
+            TEXT: text,
+            INTENT: {"name": intent, "confidence": 0.9},
+            INTENT_RANKING_KEY: [{"name": intent, "confidence": 0.9}],
+            ENTITIES: [
+                {"entity": "sentiment", "value": "negative"},
+                {"entity": "order_id", "value": "ORD-10003"},
+            ],
+        }
+    )
 
 
 def test_a_reloaded_detector_marks_another_language_and_drops_the_sentiment(detector) -> None:

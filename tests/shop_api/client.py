@@ -19,7 +19,10 @@ class ShopClient:
 
     def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> requests.Response:
         return requests.post(
-            f"{self.api.base_url}{path}", json=body, headers={**self.api.headers, **(headers or {})}, timeout=30
+            f"{self.api.base_url}{path}",
+            json=body,
+            headers={**self.api.headers, **(headers or {})},
+            timeout=30,
         )
 
     def post_raw(self, path: str, data: bytes, headers: dict[str, str] | None = None) -> requests.Response:
@@ -28,7 +31,9 @@ class ShopClient:
         return requests.post(f"{self.api.base_url}{path}", data=data, headers=merged, timeout=30)
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> requests.Response:
-        return requests.get(f"{self.api.base_url}{path}", headers={**self.api.headers, **(headers or {})}, timeout=30)
+        return requests.get(
+            f"{self.api.base_url}{path}", headers={**self.api.headers, **(headers or {})}, timeout=30
+        )
 
 
 def error_code(response: requests.Response) -> str:

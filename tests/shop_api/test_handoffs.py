@@ -8,7 +8,11 @@ from tests.shop_api.client import error_code
 
 TRANSCRIPT = [
     {"sender": "user", "text": "my tent pole snapped on day one", "timestamp": 1767261600.5},
-    {"sender": "bot", "text": "I'm sorry to hear that. Let me get a person.", "timestamp": "2026-01-01T10:00:02Z"},
+    {
+        "sender": "bot",
+        "text": "I'm sorry to hear that. Let me get a person.",
+        "timestamp": "2026-01-01T10:00:02Z",
+    },
     {"sender": "user", "text": "", "timestamp": None},
 ]
 
@@ -30,7 +34,11 @@ def test_create_and_read_a_handoff(fresh_client, fresh_shop_api):
     assert read.json() == handoff
     with fresh_shop_api.db() as db:
         row = db.execute("SELECT conversation_id, reason, transcript, status FROM handoffs").fetchone()
-    assert (row["conversation_id"], row["reason"], row["status"]) == ("conv-8d1f", "Customer asked for a human.", "open")
+    assert (row["conversation_id"], row["reason"], row["status"]) == (
+        "conv-8d1f",
+        "Customer asked for a human.",
+        "open",
+    )
     assert json.loads(row["transcript"]) == TRANSCRIPT
 
 
@@ -46,7 +54,9 @@ def test_a_long_transcript_keeps_the_latest_messages_cut_to_size(fresh_client):
     messages = [{"sender": "user", "text": f"message {index}", "timestamp": index} for index in range(150)]
     messages[-1]["text"] = "é" * (MAX_TRANSCRIPT_TEXT_CHARS + 500)
 
-    handoff = fresh_client.post("/v1/handoffs", {"conversation_id": "long", "reason": "r", "transcript": messages}).json()
+    handoff = fresh_client.post(
+        "/v1/handoffs", {"conversation_id": "long", "reason": "r", "transcript": messages}
+    ).json()
 
     assert handoff["transcript_truncated"] is True
     assert len(handoff["transcript"]) == MAX_TRANSCRIPT_MESSAGES
@@ -62,9 +72,14 @@ def test_a_long_transcript_keeps_the_latest_messages_cut_to_size(fresh_client):
         ({"conversation_id": "c" * 129, "reason": "r"}, "conversation_id"),
         ({"conversation_id": "c", "reason": "r", "transcript": "hello"}, "transcript"),
         ({"conversation_id": "c", "reason": "r", "transcript": [{"text": "hi"}]}, "transcript[0].sender"),
-        ({"conversation_id": "c", "reason": "r", "transcript": [{"sender": "user", "text": 5}]}, "transcript[0].text"),
-        ({"conversation_id": "c", "reason": "r", "transcript": [{"sender": "user", "timestamp": {}}]},
-         "transcript[0].timestamp"),
+        (
+            {"conversation_id": "c", "reason": "r", "transcript": [{"sender": "user", "text": 5}]},
+            "transcript[0].text",
+        ),
+        (
+            {"conversation_id": "c", "reason": "r", "transcript": [{"sender": "user", "timestamp": {}}]},
+            "transcript[0].timestamp",
+        ),
     ],
 )
 def test_invalid_handoffs_name_the_field(client, body, field):

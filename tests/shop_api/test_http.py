@@ -74,7 +74,10 @@ def test_a_missing_or_invalid_email_is_a_422(client, body, code):
 
 
 def test_lone_surrogates_are_refused_not_stored(client):
-    body = b'{"email": "john.smith@example.com", "items": [{"sku": "LK-TOP-010", "quantity": 1}], "reason": "\\ud800"}'
+    body = (
+        b'{"email": "john.smith@example.com", "items": [{"sku": "LK-TOP-010", "quantity": 1}], '
+        b'"reason": "\\ud800"}'
+    )
 
     response = client.post_raw("/v1/orders/ORD-10003/returns", body)
 

@@ -25,7 +25,9 @@ def document(shop_api) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def app_routes():
     # Building the app opens no files, so placeholder paths are enough.
-    app = create_app(Settings(api_key="unused", db_path=Path("unused.sqlite3"), products_path=Path("unused.yml")))
+    app = create_app(
+        Settings(api_key="unused", db_path=Path("unused.sqlite3"), products_path=Path("unused.yml"))
+    )
     routes = set()
     for route in app.router.routes:
         path = "/" + re.sub(r"<(\w+)(:[^>]*)?>", r"{\1}", route.path.lstrip("/"))
@@ -36,12 +38,19 @@ def app_routes():
 def test_it_is_an_openapi_3_document(document):
     assert document["openapi"].startswith("3.")
     assert document["info"]["title"] and document["info"]["version"]
-    assert document["components"]["securitySchemes"]["ApiKey"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert document["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+    }
 
 
 def test_every_route_is_documented_and_every_documented_route_exists(document, app_routes):
     documented = {
-        (method, path) for path, item in document["paths"].items() for method in item if method in HTTP_METHODS
+        (method, path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
     }
 
     assert app_routes  # the router listing works, so the comparison means something
@@ -63,7 +72,11 @@ def test_operations_declare_success_responses_parameters_and_security(document):
         for method, operation in item.items():
             statuses = set(operation["responses"])
             assert any(status.startswith("2") for status in statuses), (method, path)
-            declared = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "path"}
+            declared = {
+                parameter["name"]
+                for parameter in operation.get("parameters", [])
+                if parameter["in"] == "path"
+            }
             assert declared == set(re.findall(r"{(\w+)}", path)), (method, path)
             if path.startswith("/v1/"):
                 assert operation["security"] == [{"ApiKey": []}], (method, path)
@@ -79,7 +92,9 @@ def _json_schema(node: Any) -> Any:
         return [_json_schema(item) for item in node]
     if not isinstance(node, dict):
         return node
-    converted = {key: _json_schema(value) for key, value in node.items() if key not in {"nullable", "example"}}
+    converted = {
+        key: _json_schema(value) for key, value in node.items() if key not in {"nullable", "example"}
+    }
     if "properties" in converted:
         converted["additionalProperties"] = False
     if node.get("nullable"):
@@ -116,8 +131,16 @@ def test_write_responses_match_the_document(document, fresh_client):
     cancelled = fresh_client.post("/v1/orders/ORD-10001/cancel", {"email": MARIA})
     moved = fresh_client.post(
         "/v1/orders/ORD-10007/shipping-address",
-        {"email": "lukas.becker@example.com",
-         "address": {"name": "L B", "line1": "1 Elm St", "city": "Madison", "postal_code": "53703", "country": "US"}},
+        {
+            "email": "lukas.becker@example.com",
+            "address": {
+                "name": "L B",
+                "line1": "1 Elm St",
+                "city": "Madison",
+                "postal_code": "53703",
+                "country": "US",
+            },
+        },
     )
     returned = fresh_client.post(
         "/v1/orders/ORD-10003/returns",
@@ -129,12 +152,24 @@ def test_write_responses_match_the_document(document, fresh_client):
         {"email": JOHN, "items": [{"sku": "LK-TOP-010", "quantity": 1}], "reason": "Too big."},
         headers={"Idempotency-Key": "k1"},
     )
-    handoff = fresh_client.post("/v1/handoffs", {"conversation_id": "c1", "reason": "angry", "transcript": []})
+    handoff = fresh_client.post(
+        "/v1/handoffs", {"conversation_id": "c1", "reason": "angry", "transcript": []}
+    )
 
     _check(document, "/v1/orders/{order_id}/cancel", "post", cancelled)
     _check(document, "/v1/orders/{order_id}/shipping-address", "post", moved)
     _check(document, "/v1/orders/{order_id}/returns", "post", returned)
     _check(document, "/v1/orders/{order_id}/returns", "post", repeated)
     _check(document, "/v1/handoffs", "post", handoff)
-    _check(document, "/v1/handoffs/{handoff_id}", "get", fresh_client.get(f"/v1/handoffs/{handoff.json()['handoff_id']}"))
-    assert [cancelled.status_code, moved.status_code, returned.status_code, repeated.status_code] == [200, 200, 201, 200]
+    _check(
+        document,
+        "/v1/handoffs/{handoff_id}",
+        "get",
+        fresh_client.get(f"/v1/handoffs/{handoff.json()['handoff_id']}"),
+    )
+    assert [cancelled.status_code, moved.status_code, returned.status_code, repeated.status_code] == [
+        200,
+        200,
+        201,
+        200,
+    ]

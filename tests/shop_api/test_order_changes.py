@@ -29,7 +29,9 @@ HOSTILE_STRINGS = [
 
 
 def test_cancel_a_processing_order_refunds_it_in_full(fresh_client, fresh_shop_api):
-    response = fresh_client.post("/v1/orders/ORD-10001/cancel", {"email": MARIA, "reason": "Found it cheaper"})
+    response = fresh_client.post(
+        "/v1/orders/ORD-10001/cancel", {"email": MARIA, "reason": "Found it cheaper"}
+    )
 
     assert response.status_code == 200
     order = response.json()
@@ -38,8 +40,12 @@ def test_cancel_a_processing_order_refunds_it_in_full(fresh_client, fresh_shop_a
     assert order["refund"]["status"] == "completed"
     assert order["refund"]["refund_id"] == "RF-30003"
     with fresh_shop_api.db() as db:
-        row = db.execute("SELECT status, cancel_reason, cancelled_at FROM orders WHERE order_id = 'ORD-10001'").fetchone()
-        refunds = db.execute("SELECT id, amount_cents, status FROM refunds WHERE order_id = 'ORD-10001'").fetchall()
+        row = db.execute(
+            "SELECT status, cancel_reason, cancelled_at FROM orders WHERE order_id = 'ORD-10001'"
+        ).fetchone()
+        refunds = db.execute(
+            "SELECT id, amount_cents, status FROM refunds WHERE order_id = 'ORD-10001'"
+        ).fetchall()
     assert (row["status"], row["cancel_reason"]) == ("cancelled", "Found it cheaper")
     assert row["cancelled_at"] == order["cancelled_at"]
     assert [tuple(refund) for refund in refunds] == [(30003, 22800, "completed")]
@@ -62,7 +68,9 @@ def test_cancelling_twice_is_refused_and_refunds_once(fresh_client, fresh_shop_a
     "order_id, email", [("ORD-10002", MARIA), ("ORD-10003", JOHN), ("ORD-10005", AIKO), ("ORD-10006", AIKO)]
 )
 def test_orders_past_processing_cannot_be_cancelled(client, shop_api, order_id, email):
-    query = "SELECT o.status, COUNT(r.id) FROM orders o LEFT JOIN refunds r USING (order_id) WHERE order_id = ?"
+    query = (
+        "SELECT o.status, COUNT(r.id) FROM orders o LEFT JOIN refunds r USING (order_id) WHERE order_id = ?"
+    )
     with shop_api.db() as db:
         before = tuple(db.execute(query, (order_id,)).fetchone())
 
@@ -82,7 +90,9 @@ def test_cancel_reason_is_optional_but_validated(client):
 
 
 def test_change_address_of_a_processing_order(fresh_client, fresh_shop_api):
-    response = fresh_client.post("/v1/orders/ORD-10001/shipping-address", {"email": MARIA, "address": NEW_ADDRESS})
+    response = fresh_client.post(
+        "/v1/orders/ORD-10001/shipping-address", {"email": MARIA, "address": NEW_ADDRESS}
+    )
 
     assert response.status_code == 200
     assert response.json()["shipping_address"] == NEW_ADDRESS
@@ -105,14 +115,20 @@ def test_change_address_of_a_processing_order(fresh_client, fresh_shop_api):
 )
 def test_address_of_an_order_past_processing_cannot_change(client, shop_api, order_id, email, code):
     with shop_api.db() as db:
-        before = db.execute("SELECT shipping_address FROM orders WHERE order_id = ?", (order_id,)).fetchone()[0]
+        before = db.execute("SELECT shipping_address FROM orders WHERE order_id = ?", (order_id,)).fetchone()[
+            0
+        ]
 
-    response = client.post(f"/v1/orders/{order_id}/shipping-address", {"email": email, "address": NEW_ADDRESS})
+    response = client.post(
+        f"/v1/orders/{order_id}/shipping-address", {"email": email, "address": NEW_ADDRESS}
+    )
 
     assert response.status_code == 409
     assert error_code(response) == code
     with shop_api.db() as db:
-        after = db.execute("SELECT shipping_address FROM orders WHERE order_id = ?", (order_id,)).fetchone()[0]
+        after = db.execute("SELECT shipping_address FROM orders WHERE order_id = ?", (order_id,)).fetchone()[
+            0
+        ]
     assert after == before
 
 
@@ -138,7 +154,9 @@ def test_invalid_address_names_the_field(client, change, field):
 
 
 def test_missing_address_is_a_validation_error(client):
-    response = client.post("/v1/orders/ORD-10001/shipping-address", {"email": MARIA, "address": "77 Harbor Way"})
+    response = client.post(
+        "/v1/orders/ORD-10001/shipping-address", {"email": MARIA, "address": "77 Harbor Way"}
+    )
 
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "address"
@@ -148,13 +166,17 @@ def test_hostile_strings_are_stored_verbatim_and_returned_as_json(fresh_client, 
     for text in HOSTILE_STRINGS:
         address = {**NEW_ADDRESS, "line1": text}
 
-        response = fresh_client.post("/v1/orders/ORD-10001/shipping-address", {"email": MARIA, "address": address})
+        response = fresh_client.post(
+            "/v1/orders/ORD-10001/shipping-address", {"email": MARIA, "address": address}
+        )
 
         assert response.status_code == 200, text
         assert response.headers["Content-Type"].startswith("application/json")
         assert response.json()["shipping_address"]["line1"] == text
         with fresh_shop_api.db() as db:
-            stored = json.loads(db.execute("SELECT shipping_address FROM orders WHERE order_id = 'ORD-10001'").fetchone()[0])
+            stored = json.loads(
+                db.execute("SELECT shipping_address FROM orders WHERE order_id = 'ORD-10001'").fetchone()[0]
+            )
         assert stored["line1"] == text
     with fresh_shop_api.db() as db:  # the injection attempt stayed data
         assert db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 8

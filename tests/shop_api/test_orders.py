@@ -19,7 +19,9 @@ DEMO_ORDERS = {
 
 
 def _age(timestamp: str) -> timedelta:
-    return datetime.now(timezone.utc) - datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc) - datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=timezone.utc
+    )
 
 
 def test_health_answers_without_a_key(shop_api):
@@ -50,8 +52,16 @@ def test_lookup_answers_the_documented_order_fields(client):
 
     assert {"order_id", "status", "placed_at", "total", "currency", "items", "shipping_address", "shipped_at",
             "delivered_at", "carrier", "tracking_number"} <= set(order)
-    assert [(item["sku"], item["quantity"]) for item in order["items"]] == [("LK-PCK-028", 1), ("LK-TOP-010", 2)]
-    assert order["items"][0] == {"sku": "LK-PCK-028", "name": "Trailhead 28 Daypack", "quantity": 1, "unit_price": 109.0}
+    assert [(item["sku"], item["quantity"]) for item in order["items"]] == [
+        ("LK-PCK-028", 1),
+        ("LK-TOP-010", 2),
+    ]
+    assert order["items"][0] == {
+        "sku": "LK-PCK-028",
+        "name": "Trailhead 28 Daypack",
+        "quantity": 1,
+        "unit_price": 109.0,
+    }
     assert order["total"] == 227.0
     assert order["shipping_address"]["city"] == "Boulder"
     assert timedelta(days=4, hours=23) < _age(order["delivered_at"]) < timedelta(days=5, hours=1)
@@ -85,12 +95,21 @@ def test_wrong_email_and_unknown_order_get_the_same_answer(client, order_id, ema
 
 @pytest.mark.parametrize("path", ["lookup", "tracking", "refunds", "cancel", "shipping-address", "returns"])
 def test_every_order_endpoint_hides_orders_behind_the_email(client, path):
-    response = client.post(f"/v1/orders/ORD-10001/{path}", {
-        "email": JOHN,
-        "address": {"name": "J", "line1": "1 Main St", "city": "Denver", "postal_code": "80202", "country": "US"},
-        "items": [{"sku": "LK-JKT-100", "quantity": 1}],
-        "reason": "test",
-    })
+    response = client.post(
+        f"/v1/orders/ORD-10001/{path}",
+        {
+            "email": JOHN,
+            "address": {
+                "name": "J",
+                "line1": "1 Main St",
+                "city": "Denver",
+                "postal_code": "80202",
+                "country": "US",
+            },
+            "items": [{"sku": "LK-JKT-100", "quantity": 1}],
+            "reason": "test",
+        },
+    )
 
     assert response.status_code == 404
     assert error_code(response) == "order_not_found"
@@ -152,18 +171,22 @@ def test_refund_of_the_cancelled_order_was_completed_at_once(client):
 
     assert response.status_code == 200
     (refund,) = response.json()["refunds"]
-    assert (refund["refund_id"], refund["return_id"], refund["amount"], refund["currency"], refund["status"]) == (
-        "RF-30001", None, 239.0, "USD", "completed"
-    )
+    assert (
+        refund["refund_id"],
+        refund["return_id"],
+        refund["amount"],
+        refund["currency"],
+        refund["status"],
+    ) == ("RF-30001", None, 239.0, "USD", "completed")
     assert refund["completed_at"] == refund["created_at"]
 
 
 def test_refund_of_the_returned_order_is_processing(client):
     refunds = client.post("/v1/orders/ORD-10006/refunds", {"email": AIKO}).json()["refunds"]
 
-    assert [(refund["refund_id"], refund["return_id"], refund["status"], refund["amount"]) for refund in refunds] == [
-        ("RF-30002", "RET-20001", "processing", 229.0)
-    ]
+    assert [
+        (refund["refund_id"], refund["return_id"], refund["status"], refund["amount"]) for refund in refunds
+    ] == [("RF-30002", "RET-20001", "processing", 229.0)]
     assert refunds[0]["completed_at"] is None
 
 

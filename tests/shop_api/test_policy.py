@@ -25,7 +25,9 @@ def test_the_last_second_of_the_window_is_still_inside():
 
 
 def test_one_second_after_the_window_is_outside():
-    error = _refusal(lambda: policy.check_returnable("delivered", DELIVERED, DELIVERED + timedelta(days=30, seconds=1)))
+    error = _refusal(
+        lambda: policy.check_returnable("delivered", DELIVERED, DELIVERED + timedelta(days=30, seconds=1))
+    )
 
     assert (error.status, error.code) == (409, "return_window_closed")
     assert "2026-05-31" in error.message
@@ -33,7 +35,9 @@ def test_one_second_after_the_window_is_outside():
 
 def test_what_was_returned_before_counts_against_the_order():
     policy.check_return_lines([ReturnLine("LK-TOP-010", 1)], ORDERED, {"LK-TOP-010": 1})
-    error = _refusal(lambda: policy.check_return_lines([ReturnLine("LK-TOP-010", 2)], ORDERED, {"LK-TOP-010": 1}))
+    error = _refusal(
+        lambda: policy.check_return_lines([ReturnLine("LK-TOP-010", 2)], ORDERED, {"LK-TOP-010": 1})
+    )
 
     assert (error.status, error.code) == (409, "already_returned")
 

@@ -21,8 +21,11 @@ def _returns_of(api, order_id):
 
 
 def test_create_a_return_within_the_window(fresh_client, fresh_shop_api):
-    body = {"email": JOHN, "items": [{"sku": "LK-TOP-010", "quantity": 2}, {"sku": "lk-pck-028", "quantity": 1}],
-            "reason": "Changed my mind."}
+    body = {
+        "email": JOHN,
+        "items": [{"sku": "LK-TOP-010", "quantity": 2}, {"sku": "lk-pck-028", "quantity": 1}],
+        "reason": "Changed my mind.",
+    }
 
     response = fresh_client.post("/v1/orders/ORD-10003/returns", body)
 
@@ -33,7 +36,10 @@ def test_create_a_return_within_the_window(fresh_client, fresh_shop_api):
     assert created["order_id"] == "ORD-10003"
     assert created["reason"] == "Changed my mind."
     assert created["label_url"].endswith("RET-20002.pdf")
-    assert [(item["sku"], item["quantity"]) for item in created["items"]] == [("LK-TOP-010", 2), ("LK-PCK-028", 1)]
+    assert [(item["sku"], item["quantity"]) for item in created["items"]] == [
+        ("LK-TOP-010", 2),
+        ("LK-PCK-028", 1),
+    ]
     assert [tuple(row) for row in _returns_of(fresh_shop_api, "ORD-10003")] == [
         (20002, "requested", None, "LK-TOP-010", 2),
         (20002, "requested", None, "LK-PCK-028", 1),
@@ -56,7 +62,8 @@ def test_returns_outside_the_policy_are_refused(client, shop_api, order_id, emai
     sku = client.post(f"/v1/orders/{order_id}/lookup", {"email": email}).json()["items"][0]["sku"]
 
     response = client.post(
-        f"/v1/orders/{order_id}/returns", {"email": email, "items": [{"sku": sku, "quantity": 1}], "reason": "No."}
+        f"/v1/orders/{order_id}/returns",
+        {"email": email, "items": [{"sku": sku, "quantity": 1}], "reason": "No."},
     )
 
     assert response.status_code == 409
@@ -123,7 +130,12 @@ def test_items_cannot_be_returned_twice(fresh_client, fresh_shop_api):
     third = fresh_client.post("/v1/orders/ORD-10003/returns", RETURN_BODY)  # the one tee left
     fourth = fresh_client.post("/v1/orders/ORD-10003/returns", RETURN_BODY)
 
-    assert [first.status_code, second.status_code, third.status_code, fourth.status_code] == [201, 409, 201, 409]
+    assert [first.status_code, second.status_code, third.status_code, fourth.status_code] == [
+        201,
+        409,
+        201,
+        409,
+    ]
     assert error_code(second) == error_code(fourth) == "already_returned"
     assert sum(row["quantity"] for row in _returns_of(fresh_shop_api, "ORD-10003")) == 2
 
@@ -157,7 +169,12 @@ def test_concurrent_submits_with_one_key_create_exactly_one_return(fresh_shop_ap
     assert sorted(response.status_code for response in responses) == [200] * (submits - 1) + [201]
     assert len({response.json()["return_id"] for response in responses}) == 1
     with fresh_shop_api.db() as db:
-        assert db.execute("SELECT COUNT(*) FROM returns WHERE idempotency_key = 'double-click-7f3a'").fetchone()[0] == 1
+        assert (
+            db.execute("SELECT COUNT(*) FROM returns WHERE idempotency_key = 'double-click-7f3a'").fetchone()[
+                0
+            ]
+            == 1
+        )
         assert db.execute("SELECT COUNT(*) FROM returns WHERE order_id = 'ORD-10003'").fetchone()[0] == 1
 
 
@@ -202,7 +219,9 @@ def test_a_used_key_with_a_wrong_email_reveals_nothing(fresh_client):
     headers = {"Idempotency-Key": "secret-ish"}
     fresh_client.post("/v1/orders/ORD-10003/returns", RETURN_BODY, headers=headers)
 
-    response = fresh_client.post("/v1/orders/ORD-10003/returns", {**RETURN_BODY, "email": MARIA}, headers=headers)
+    response = fresh_client.post(
+        "/v1/orders/ORD-10003/returns", {**RETURN_BODY, "email": MARIA}, headers=headers
+    )
 
     assert response.status_code == 404
     assert error_code(response) == "order_not_found"

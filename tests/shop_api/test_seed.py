@@ -14,10 +14,27 @@ from tests.shop_api.client import MARIA, ShopClient
 from tests.support.shop_api import start_shop_api
 
 SEEDED_AT = datetime(2026, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
-TABLES = ["customers", "products", "orders", "order_items", "shipment_events", "returns", "return_items", "refunds",
-          "handoffs"]
-TIME_COLUMNS = {"placed_at", "shipped_at", "delivered_at", "cancelled_at", "time", "created_at", "received_at",
-                "completed_at"}
+TABLES = [
+    "customers",
+    "products",
+    "orders",
+    "order_items",
+    "shipment_events",
+    "returns",
+    "return_items",
+    "refunds",
+    "handoffs",
+]
+TIME_COLUMNS = {
+    "placed_at",
+    "shipped_at",
+    "delivered_at",
+    "cancelled_at",
+    "time",
+    "created_at",
+    "received_at",
+    "completed_at",
+}
 
 
 def _dump(db_path: Path):
@@ -25,7 +42,8 @@ def _dump(db_path: Path):
     connection.row_factory = sqlite3.Row
     try:
         return {
-            table: [dict(row) for row in connection.execute(f"SELECT * FROM {table} ORDER BY rowid")] for table in TABLES
+            table: [dict(row) for row in connection.execute(f"SELECT * FROM {table} ORDER BY rowid")]
+            for table in TABLES
         }
     finally:
         connection.close()
@@ -48,7 +66,10 @@ def test_two_fresh_databases_seed_identical_data(tmp_path):
         (30001, "ORD-10005", "completed"), (30002, "ORD-10006", "processing")
     ]
     assert [row["email"] for row in first["customers"]] == [
-        "maria.garcia@example.com", "john.smith@example.com", "aiko.tanaka@example.com", "lukas.becker@example.com"
+        "maria.garcia@example.com",
+        "john.smith@example.com",
+        "aiko.tanaka@example.com",
+        "lukas.becker@example.com",
     ]
 
 

@@ -24,10 +24,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.processes import ManagedProcess, free_port
+from bot.environment import PROJECT_ENV
+from bot.processes import ManagedProcess
+from bot.testing import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "USE_TF": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 # free_port() can lose its port to another process before the server binds it: try a new one.
 START_ATTEMPTS = 3
 
@@ -80,10 +81,20 @@ def start_shop_api(tmp_path: Path, timeout: float = 60.0, api_key: str | None = 
         base_url = f"http://127.0.0.1:{port}"
         process = ManagedProcess(
             "shop API",
-            [sys.executable, "-m", "bot.shop_api", "--host", "127.0.0.1", "--port", str(port), "--db", str(db_path)],
+            [
+                sys.executable,
+                "-m",
+                "bot.shop_api",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--db",
+                str(db_path),
+            ],
             f"{base_url}/health",
             Path(tmp_path) / f"shop_api.{attempt}.log",
-            env={**QUIET_ENV, "SHOP_API_KEY": api_key},
+            env={**PROJECT_ENV, "SHOP_API_KEY": api_key},
             cwd=REPO_ROOT,
         )
         try:

@@ -1,0 +1,172 @@
+"""KnowledgeRetriever: owns retrieval from the knowledge base (how many passages, which are good enough).
+
+At `rasa train` it loads the knowledge base (`knowledge_path`, default `data/knowledge`), splits long
+passages, embeds them with the sentence encoder (the packaged all-MiniLM-L6-v2 by default) and stores
+the index in the model archive. Its fingerprint includes a hash of the knowledge-base files, so when
+only they change, Rasa's graph cache retrains this component and nothing else.
+
+When Rasa loads the model, it hands its index, encoder and settings to `KnowledgeAnswerNLG`
+(rasa_llm/knowledge/retrieval.py), which retrieves when a reply needs a knowledge answer: one encoder
+call (ONNX Runtime) plus a dot product, a few milliseconds spent only on those replies. It adds nothing
+to the parse data, so the NLU pipeline runs no second transformer pass per message.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from rasa_llm.knowledge.encoder import BACKENDS, SentenceEncoder, load_encoder
+from rasa_llm.knowledge.index import KnowledgeIndex
+from rasa_llm.knowledge.kb import chunk_passages, fingerprint_knowledge_base, load_knowledge_base
+from rasa_llm.knowledge.retrieval import PassageRetrieval, serve
+from rasa_llm.shared.models import default_encoder_path, resolve_model_path
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_KNOWLEDGE_PATH = "data/knowledge"
+
+
+# Registered as an intent classifier because that is the recipe's place for components that train
+# on the side (Rasa's ResponseSelector does the same); it sets no intent.
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class KnowledgeRetriever(GraphComponent):
+    """Indexes the knowledge base at training; serves retrieval to the knowledge answers once loaded."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # Folder (or single file) of Markdown passages and the products.yml catalogue.
+            "knowledge_path": DEFAULT_KNOWLEDGE_PATH,
+            # Passages a knowledge answer chooses from (the relevance check keeps those about the
+            # question; the answer is written from the best of them).
+            "top_k": 3,
+            # Passages scoring below it are not handed over (cosine similarity plus the word-overlap
+            # and name terms below; calibrated: benchmarks/answer_benchmark.py --calibrate).
+            "min_retrieval_score": 0.5,
+            # Longer passages are split into parts of at most this many words.
+            "max_chunk_words": 120,
+            # Weight of the word-overlap term added to the cosine similarity.
+            "lexical_weight": 0.2,
+            # Bonus for a product passage whose name the message mentions.
+            "name_weight": 0.3,
+            # A local sentence-encoder folder; None: the packaged all-MiniLM-L6-v2.
+            "encoder": None,
+            "encoder_backend": "onnx",
+            # Where derived model files (the encoder's ONNX export) are cached; None: ~/.cache/rasa_llm.
+            "cache_dir": None,
+        }
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["onnxruntime", "tokenizers"]
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        if int(config["top_k"]) < 1 or int(config["max_chunk_words"]) < 10:
+            raise ValueError("KnowledgeRetriever needs top_k >= 1 and max_chunk_words >= 10.")
+        if not 0.0 <= float(config["min_retrieval_score"]) <= 2.0:
+            raise ValueError("KnowledgeRetriever: min_retrieval_score must be between 0 and 2 (cosine plus bonuses).")
+        if config["encoder_backend"] not in BACKENDS:
+            raise ValueError(f"KnowledgeRetriever: encoder_backend must be one of {', '.join(BACKENDS)}.")
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        # The knowledge base is read from disk, not passed through the graph: without this, Rasa
+        # would reuse a cached index after the passages changed.
+        path = Path(config.get("knowledge_path") or DEFAULT_KNOWLEDGE_PATH)
+        return fingerprint_knowledge_base(path)
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        index: KnowledgeIndex | None = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self.validate_config(self.config)
+        self._model_storage = model_storage
+        self._resource = resource
+        self._index = index
+        self._encoder: SentenceEncoder | None = None
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> KnowledgeRetriever:
+        return cls(config, model_storage, resource)
+
+    @property
+    def encoder(self) -> SentenceEncoder:
+        if self._encoder is None:
+            path = resolve_model_path(self.config["encoder"], default_encoder_path(), "sentence encoder")
+            self._encoder = load_encoder(
+                path, backend=self.config["encoder_backend"], cache_dir=self.config["cache_dir"]
+            )
+        return self._encoder
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Index the knowledge base (the NLU training data is not used)."""
+        path = Path(self.config["knowledge_path"])
+        passages = chunk_passages(load_knowledge_base(path), int(self.config["max_chunk_words"]))
+        self._index = KnowledgeIndex.build(
+            passages, self.encoder, float(self.config["lexical_weight"]), float(self.config["name_weight"])
+        )
+        with self._model_storage.write_to(self._resource) as folder:
+            self._index.save(folder)
+        logger.info(f"Indexed {len(passages)} knowledge-base passages from '{path}'.")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> KnowledgeRetriever:
+        component = cls(config, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as folder:
+                index = KnowledgeIndex.load(
+                    folder, float(component.config["lexical_weight"]), float(component.config["name_weight"])
+                )
+        except ValueError:
+            logger.warning(
+                f"The model has no knowledge-base index for '{resource.name}': knowledge answers abstain "
+                "until the model is trained with this component."
+            )
+            serve(None)
+            return component
+        if index.encoder_identity != component.encoder.identity:
+            # Vectors from another encoder are not comparable with this one's queries.
+            logger.warning("The knowledge index was built with another encoder; re-embedding its passages.")
+            index = KnowledgeIndex.build(index.passages, component.encoder, index.lexical_weight, index.name_weight)
+        component._index = index
+        serve(component.retrieval())
+        return component
+
+    def retrieval(self) -> PassageRetrieval | None:
+        """Retrieval with this component's index and settings; None before training."""
+        if self._index is None:
+            return None
+        return PassageRetrieval(
+            self._index, self.encoder, int(self.config["top_k"]), float(self.config["min_retrieval_score"])
+        )
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Nothing per message: KnowledgeAnswerNLG retrieves when a reply needs it."""
+        return messages

@@ -1,0 +1,1 @@
+"""Dialogue policies (config.yml `policies:`): action_failure_policy."""

@@ -1,0 +1,1 @@
+"""Stores (endpoints.yml `lock_store:`): redis_lock_store."""
