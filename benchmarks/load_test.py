@@ -118,12 +118,20 @@ class PhaseResult:
         error_kinds = Counter(turn.error for turn in self.errors)
         kinds[FALLBACK]["modes"] = dict(Counter(turn.mode for turn in self.of_kind(FALLBACK)))
         return {
-            "phase": self.name, "build": self.build, "wall_s": self.wall_seconds, "turns": len(self.turns),
-            "not_run": self.not_run, "errors": len(self.errors), "error_kinds": dict(error_kinds),
+            "phase": self.name,
+            "build": self.build,
+            "wall_s": self.wall_seconds,
+            "turns": len(self.turns),
+            "not_run": self.not_run,
+            "errors": len(self.errors),
+            "error_kinds": dict(error_kinds),
             "background_other": self.background_other,
-            "rasa_cpu_ms_per_turn": self.rasa_cpu_seconds * 1000 / len(self.turns) if self.turns else math.nan,
-            "rasa_loop_cpu_ms_per_turn": (self.rasa_loop_cpu_seconds * 1000 / len(self.turns) if self.turns
-                                          else math.nan),
+            "rasa_cpu_ms_per_turn": self.rasa_cpu_seconds * 1000 / len(self.turns)
+            if self.turns
+            else math.nan,
+            "rasa_loop_cpu_ms_per_turn": (
+                self.rasa_loop_cpu_seconds * 1000 / len(self.turns) if self.turns else math.nan
+            ),
             **kinds,
         }
 
@@ -181,7 +189,9 @@ class Driver:
         return Turn(FALLBACK if mode else NON_GENERATIVE, elapsed, True, mode=mode)
 
 
-async def _conversation(driver: Driver, sender: str, script: list[str], deadline: float, result: PhaseResult) -> None:
+async def _conversation(
+    driver: Driver, sender: str, script: list[str], deadline: float, result: PhaseResult
+) -> None:
     for sent, text in enumerate(script):
         if time.monotonic() > deadline:
             result.not_run += len(script) - sent
@@ -264,11 +274,18 @@ def report(phases: list[PhaseResult], out=sys.stdout) -> dict[str, Any]:
     for summary in summaries:
         for kind in (NON_GENERATIVE, FALLBACK):
             figures = summary[kind]
-            cpu = (f"{_format_ms(summary['rasa_cpu_ms_per_turn'])} / {_format_ms(summary['rasa_loop_cpu_ms_per_turn'])}"
-                   if kind == NON_GENERATIVE else "")
-            print(f"{summary['build']:<10} {summary['phase']:<10} {kind:<15} {figures['turns']:>6} "
-                  f"{figures['turns_per_s']:>8.1f} {_format_ms(figures['p50_ms']):>7} "
-                  f"{_format_ms(figures['p95_ms']):>7} {_format_ms(figures['p99_ms']):>7} {cpu:>35}", file=out)
+            cpu = (
+                f"{_format_ms(summary['rasa_cpu_ms_per_turn'])} / "
+                f"{_format_ms(summary['rasa_loop_cpu_ms_per_turn'])}"
+                if kind == NON_GENERATIVE
+                else ""
+            )
+            print(
+                f"{summary['build']:<10} {summary['phase']:<10} {kind:<15} {figures['turns']:>6} "
+                f"{figures['turns_per_s']:>8.1f} {_format_ms(figures['p50_ms']):>7} "
+                f"{_format_ms(figures['p95_ms']):>7} {_format_ms(figures['p99_ms']):>7} {cpu:>35}",
+                file=out,
+            )
         kinds = f" {summary['error_kinds']}" if summary["error_kinds"] else ""
         other = (f", knowledge questions answered without the fallback {summary['background_other']}"
                  if summary["background_other"] else "")
@@ -288,9 +305,11 @@ def report(phases: list[PhaseResult], out=sys.stdout) -> dict[str, Any]:
                   f"{unloaded['rasa_loop_cpu_ms_per_turn']:.0f} ms per turn (<= 50)", file=out)
             if "loaded" in phase:
                 ratio = phase["loaded"][NON_GENERATIVE]["p95_ms"] / unloaded[NON_GENERATIVE]["p95_ms"]
-                print(f"targets ({build}): non-generative p95 with fallback generations running / without: "
-                      f"{ratio:.2f}x (<= 2); fallback turns while loaded: {phase['loaded'][FALLBACK]['turns']}",
-                      file=out)
+                print(
+                    f"targets ({build}): non-generative p95 with fallback generations running / without: "
+                    f"{ratio:.2f}x (<= 2); fallback turns while loaded: {phase['loaded'][FALLBACK]['turns']}",
+                    file=out,
+                )
         if "realistic" in phase:
             print(f"targets ({build}): realistic non-generative p95 "
                   f"{phase['realistic'][NON_GENERATIVE]['p95_ms']:.0f} ms (<= 1000)", file=out)
@@ -306,7 +325,8 @@ def report(phases: list[PhaseResult], out=sys.stdout) -> dict[str, Any]:
                 "p50": phase[NON_GENERATIVE]["p50_ms"] / before[NON_GENERATIVE]["p50_ms"],
                 "p95": phase[NON_GENERATIVE]["p95_ms"] / before[NON_GENERATIVE]["p95_ms"],
                 "Rasa CPU/turn": phase["rasa_cpu_ms_per_turn"] / before["rasa_cpu_ms_per_turn"],
-                "event-loop CPU/turn": phase["rasa_loop_cpu_ms_per_turn"] / before["rasa_loop_cpu_ms_per_turn"],
+                "event-loop CPU/turn": phase["rasa_loop_cpu_ms_per_turn"]
+                / before["rasa_loop_cpu_ms_per_turn"],
             }
             verdict.setdefault("this_build_over_baseline", {})[name] = ratios
             print(f"this build / baseline, {name}: "
@@ -337,7 +357,9 @@ def _rasa_cpu_seconds(pid: int | None) -> tuple[float, float]:
 
 async def run_load_test(rest_url: str, rasa_pid: int | None, build: str, phase: str,
                         args: argparse.Namespace) -> PhaseResult:
-    connector = aiohttp.TCPConnector(limit=max(args.conversations + args.fallback_workers, args.realistic_conversations))
+    connector = aiohttp.TCPConnector(
+        limit=max(args.conversations + args.fallback_workers, args.realistic_conversations)
+    )
     async with aiohttp.ClientSession(connector=connector) as session:
         driver = Driver(session, rest_url, args.request_timeout)
         cpu_before = _rasa_cpu_seconds(rasa_pid)
@@ -345,7 +367,9 @@ async def run_load_test(rest_url: str, rasa_pid: int | None, build: str, phase: 
             result = await run_realistic_phase(driver, args.realistic_conversations, args.realistic_seconds)
         else:
             workers = args.fallback_workers if phase == "loaded" else 0
-            result = await run_phase(phase, driver, args.conversations, args.turns, workers, args.phase_timeout)
+            result = await run_phase(
+                phase, driver, args.conversations, args.turns, workers, args.phase_timeout
+            )
         cpu_after = _rasa_cpu_seconds(rasa_pid)
         result.rasa_cpu_seconds = cpu_after[0] - cpu_before[0]
         result.rasa_loop_cpu_seconds = cpu_after[1] - cpu_before[1]
@@ -360,7 +384,8 @@ import json, sys, tempfile
 from pathlib import Path
 from bot.testing.stack import running_stack
 with tempfile.TemporaryDirectory(prefix="load-test-") as run_dir, running_stack(Path(run_dir)) as running:
-    print("STACK " + json.dumps({"rest_url": running.rest_url, "rasa_port": running.settings.rasa_port}), flush=True)
+    where = {"rest_url": running.rest_url, "rasa_port": running.settings.rasa_port}
+    print("STACK " + json.dumps(where), flush=True)
     sys.stdin.read()
 """
 
@@ -396,7 +421,9 @@ def build_stack(root: Path) -> Iterator[tuple[str, int | None]]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="Rasa server of a running stack (default: start one in a temp dir)")
     parser.add_argument("--baseline", type=Path,
                         help="checkout of an older build (with its trained model) to measure in the same run")
@@ -415,8 +442,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
     if not set(args.phases) <= {"unloaded", "loaded", "realistic"} or not args.phases:
         parser.error("--phases: a comma-separated list of unloaded, loaded, realistic")
-    if args.conversations < 1 or args.turns < 1 or args.fallback_workers < 1 or args.realistic_conversations < 1:
-        parser.error("--conversations, --turns, --fallback-workers and --realistic-conversations must be at least 1")
+    if (
+        args.conversations < 1
+        or args.turns < 1
+        or args.fallback_workers < 1
+        or args.realistic_conversations < 1
+    ):
+        parser.error(
+            "--conversations, --turns, --fallback-workers and --realistic-conversations must be at least 1"
+        )
     if args.url and args.baseline:
         parser.error("--baseline starts both builds' stacks itself; it cannot be combined with --url")
     return args
@@ -443,7 +477,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"done: {name} {phase}", flush=True)
     verdict = report(phases)
     if args.json:
-        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, **verdict}, indent=2))
+        args.json.write_text(
+            json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, **verdict}, indent=2)
+        )
     return 0
 
 

@@ -85,8 +85,12 @@ class StackSettings:
     actions_port: int = 5055
     rasa_port: int = 5005
     webchat_port: int = 8080
-    shop_api_key: str = field(default_factory=lambda: os.environ.get("SHOP_API_KEY") or secrets.token_urlsafe(24))
-    rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24))
+    shop_api_key: str = field(
+        default_factory=lambda: os.environ.get("SHOP_API_KEY") or secrets.token_urlsafe(24)
+    )
+    rasa_token: str = field(
+        default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24)
+    )
     shop_db: Path | None = None
     tracker_db: Path | None = None
 
@@ -188,7 +192,9 @@ def _wait_while_running(processes: list[ManagedProcess]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("mode", choices=["shell", "serve", "train"], nargs="?", default="shell")
     parser.add_argument("--retrain", action="store_true", help="train even when the inputs did not change")
     args = parser.parse_args(argv)

@@ -24,12 +24,13 @@ _RESPONDER_KEYS = {field.name for field in dataclasses.fields(ResponderSettings)
 # Settings that were read here once: where they are set now.
 _MOVED = {
     "min_retrieval_score": "set it on rasa_llm.KnowledgeRetriever in config.yml (the retriever hands over "
-                           "only the passages that score at least this much)",
-    "encoder": "set it on rasa_llm.KnowledgeRetriever in config.yml (the answers use the retriever's encoder)",
+    "only the passages that score at least this much)",
+    "encoder": "set it on rasa_llm.KnowledgeRetriever in config.yml (the answers use the retriever's "
+    "encoder)",
     "encoder_backend": "set it on rasa_llm.KnowledgeRetriever in config.yml (the answers use the retriever's "
-                       "encoder)",
+    "encoder)",
     "context_passages": "an answer is written from the best relevant passage; how many passages it is chosen "
-                        "from is KnowledgeRetriever's top_k in config.yml",
+    "from is KnowledgeRetriever's top_k in config.yml",
     "generate": "use `backend: none` for extractive answers without a model",
 }
 
@@ -74,12 +75,16 @@ class KnowledgeAnswerConfig:
         own = {field.name for field in dataclasses.fields(cls)} - {"responder"}
         moved = sorted(set(values) & set(_MOVED))
         if moved:
-            raise ConfigurationError(" ".join(f"`{key}` is no longer an nlg setting: {_MOVED[key]}." for key in moved))
+            raise ConfigurationError(
+                " ".join(f"`{key}` is no longer an nlg setting: {_MOVED[key]}." for key in moved)
+            )
         unknown = set(values) - own - _RESPONDER_KEYS
         if unknown:
             raise ConfigurationError(f"Unknown knowledge answer setting(s): {', '.join(sorted(unknown))}.")
         try:
-            responder = ResponderSettings(**{k: v for k, v in values.items() if k in _RESPONDER_KEYS and v is not None})
+            responder = ResponderSettings(
+                **{k: v for k, v in values.items() if k in _RESPONDER_KEYS and v is not None}
+            )
             own_values = {k: v for k, v in values.items() if k in own and v is not None}
             if "informational_intents" in own_values:
                 own_values["informational_intents"] = _names(own_values["informational_intents"])
@@ -89,7 +94,9 @@ class KnowledgeAnswerConfig:
         if not 0.0 <= float(config.min_relevance) <= 1.0:
             raise ConfigurationError(f"min_relevance must be between 0 and 1, not {config.min_relevance}.")
         if config.backend not in GENERATOR_BACKENDS:
-            raise ConfigurationError(f"backend must be one of {', '.join(GENERATOR_BACKENDS)}, not '{config.backend}'.")
+            raise ConfigurationError(
+                f"backend must be one of {', '.join(GENERATOR_BACKENDS)}, not '{config.backend}'."
+            )
         if config.dtype not in DTYPES:
             raise ConfigurationError(f"dtype must be one of {', '.join(DTYPES)}, not '{config.dtype}'.")
         if config.history_turns < 0:
@@ -99,7 +106,9 @@ class KnowledgeAnswerConfig:
         if config.temperature <= 0 or config.top_k < 1:
             raise ConfigurationError("temperature must be positive and top_k at least 1.")
         if config.backend == "openai" and not (config.url and config.model):
-            raise ConfigurationError("The openai backend needs `url` (e.g. http://127.0.0.1:8000/v1) and `model`.")
+            raise ConfigurationError(
+                "The openai backend needs `url` (e.g. http://127.0.0.1:8000/v1) and `model`."
+            )
         return config
 
     def build_generator(self) -> Generator | None:

@@ -46,7 +46,9 @@ class Generation:
 
 
 class Generator(Protocol):
-    async def generate(self, messages: Messages, max_tokens: int, deadline: float, candidates: int = 1) -> Generation:
+    async def generate(
+        self, messages: Messages, max_tokens: int, deadline: float, candidates: int = 1
+    ) -> Generation:
         """Answer the chat `messages`; `deadline` is a time.monotonic() value to finish by; up to
         `candidates` alternative answers (a backend may return fewer)."""
 
@@ -108,8 +110,9 @@ class LocalGenerator:
             self.load()
         except Exception as error:  # noqa: BLE001 - reported here; every reply then answers extractively
             logger.error(
-                f"Could not load the generator model '{self.model_path}' ({type(error).__name__}: {error}); "
-                f"knowledge answers will be extractive (the best passage itself)."
+                "Could not load the generator model '%s' (%s: %s); knowledge answers will be extractive "
+                "(the best passage itself).",
+                self.model_path, type(error).__name__, error,
             )
 
     def load(self) -> None:
@@ -120,8 +123,8 @@ class LocalGenerator:
             started = time.monotonic()
             self._runtime = self._load_runtime()
             logger.info(
-                f"Loaded generator '{self.model_path.name}' on {self._runtime.name} "
-                f"in {time.monotonic() - started:.1f} s."
+                "Loaded generator '%s' on %s in %.1f s.",
+                self.model_path.name, self._runtime.name, time.monotonic() - started,
             )
 
     def _load_runtime(self) -> Any:
@@ -139,9 +142,9 @@ class LocalGenerator:
                                   self.temperature, self.top_k)
             except Exception as error:  # noqa: BLE001 - any CTranslate2 failure: the slower torch path
                 logger.warning(
-                    f"CTranslate2 cannot run the generator model '{self.model_path.name}' "
-                    f"({type(error).__name__}: {error}); generating with transformers/torch instead "
-                    f"(about 3x slower, one candidate per reply)."
+                    "CTranslate2 cannot run the generator model '%s' (%s: %s); generating with "
+                    "transformers/torch instead (about 3x slower, one candidate per reply).",
+                    self.model_path.name, type(error).__name__, error,
                 )
         return TorchRuntime(hf_folder, self.dtype, self.max_sentences)
 
@@ -149,7 +152,9 @@ class LocalGenerator:
         if self.model_path.is_dir():
             return self.model_path
         if self.model_path.suffix.lower() != ".gguf":
-            raise GeneratorError(f"The generator model '{self.model_path}' is neither a folder nor a .gguf file.")
+            raise GeneratorError(
+                f"The generator model '{self.model_path}' is neither a folder nor a .gguf file."
+            )
         return cached_folder(cache_root(self.cache_dir), f"generator-{self._model_key}", self._convert_gguf)
 
     def _ct2_folder(self, hf_folder: Path) -> Path:
@@ -182,7 +187,9 @@ class LocalGenerator:
             self._executor, self._generate_blocking, messages, max_tokens, deadline, candidates
         )
 
-    def _generate_blocking(self, messages: Messages, max_tokens: int, deadline: float, candidates: int) -> Generation:
+    def _generate_blocking(
+        self, messages: Messages, max_tokens: int, deadline: float, candidates: int
+    ) -> Generation:
         if time.monotonic() >= deadline:
             # Waited in the queue past the reply's deadline: the caller has already answered.
             raise GeneratorError("The reply's deadline passed before generation started.")
@@ -201,7 +208,9 @@ class LocalGenerator:
 class OpenAICompatibleGenerator:
     """POST /chat/completions on an OpenAI-compatible server (vLLM, llama.cpp server, OpenAI...)."""
 
-    def __init__(self, url: str, model: str, api_key_env: str | None = None, stop: list[str] | None = None) -> None:
+    def __init__(
+        self, url: str, model: str, api_key_env: str | None = None, stop: list[str] | None = None
+    ) -> None:
         if not url:
             raise ValueError("The openai backend needs `url`, e.g. http://127.0.0.1:8000/v1.")
         url = url.rstrip("/")
@@ -217,14 +226,22 @@ class OpenAICompatibleGenerator:
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
-    async def generate(self, messages: Messages, max_tokens: int, deadline: float, candidates: int = 1) -> Generation:
+    async def generate(
+        self, messages: Messages, max_tokens: int, deadline: float, candidates: int = 1
+    ) -> Generation:
         """One candidate: servers differ in whether they honour `n`."""
         import aiohttp
 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise GeneratorError("The reply's deadline passed before the request was sent.")
-        body = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0, "stop": self.stop}
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": 0,
+            "stop": self.stop,
+        }
         started = time.monotonic()
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=remaining)) as session:
@@ -234,7 +251,9 @@ class OpenAICompatibleGenerator:
                         raise GeneratorError(f"The LLM server answered HTTP {response.status}.")
                     payload = await response.json(content_type=None)
         except aiohttp.ClientError as error:
-            raise GeneratorError(f"The LLM server at {self.url} could not be reached: {type(error).__name__}.") from error
+            raise GeneratorError(
+                f"The LLM server at {self.url} could not be reached: {type(error).__name__}."
+            ) from error
         except ValueError as error:
             raise GeneratorError("The LLM server did not answer with JSON.") from error
         try:

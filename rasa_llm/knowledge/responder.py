@@ -53,7 +53,9 @@ class RetrievedPassage:
 
     @classmethod
     def from_parse_data(cls, data: dict[str, Any]) -> RetrievedPassage:
-        return cls(id=str(data["id"]), title=str(data["title"]), text=str(data["text"]), score=float(data["score"]))
+        return cls(
+            id=str(data["id"]), title=str(data["title"]), text=str(data["text"]), score=float(data["score"])
+        )
 
 
 @dataclass(frozen=True)
@@ -125,25 +127,36 @@ class KnowledgeResponder:
         deadline = started + self.settings.timeout
         try:
             generation = await asyncio.wait_for(
-                self.generator.generate(messages, self.settings.max_tokens, deadline, self.settings.candidates),
+                self.generator.generate(
+                    messages, self.settings.max_tokens, deadline, self.settings.candidates
+                ),
                 timeout=max(deadline - time.monotonic(), 0.001),
             )
         except asyncio.TimeoutError:
-            logger.warning(f"Knowledge answer generation exceeded {self.settings.timeout:.1f} s; answering extractively.")
+            logger.warning(
+                "Knowledge answer generation exceeded %.1f s; answering extractively.", self.settings.timeout
+            )
             return self._extractive(strong[0], ranked[0], REASON_TIMEOUT)
         except GeneratorError as error:
-            logger.warning(f"Knowledge answer generation failed ({error}); answering extractively.")
+            logger.warning("Knowledge answer generation failed (%s); answering extractively.", error)
             return self._extractive(strong[0], ranked[0], REASON_BACKEND, detail=str(error))
 
         sources = [p.text for p in strong]
-        answers = [strip_unknown_urls(clean_generation(text, self.settings.max_sentences), sources) for text in generation.texts]
+        answers = [
+            strip_unknown_urls(clean_generation(text, self.settings.max_sentences), sources)
+            for text in generation.texts
+        ]
         answer, verdict, cited = await asyncio.to_thread(self._first_verified, answers, strong)
         if not verdict.supported:
-            logger.info(f"Generated answer rejected ({verdict.reason}); answering extractively.")
-            return self._extractive(strong[0], ranked[0], REASON_UNVERIFIED, detail=verdict.reason, generation=generation)
+            logger.info("Generated answer rejected (%s); answering extractively.", verdict.reason)
+            return self._extractive(
+                strong[0], ranked[0], REASON_UNVERIFIED, detail=verdict.reason, generation=generation
+            )
         return KnowledgeAnswer(answer, GENERATED, REASON_VERIFIED, cited, generation=generation)
 
-    def _rank_sentences(self, question: str, passages: Sequence[RetrievedPassage]) -> list[list[tuple[int, str, float]]]:
+    def _rank_sentences(
+        self, question: str, passages: Sequence[RetrievedPassage]
+    ) -> list[list[tuple[int, str, float]]]:
         """Each passage's sentences as (position, sentence, similarity to the question), best first."""
         split = [split_sentences(p.text) or [p.text] for p in passages]
         vectors = self.encoder.encode([question] + [s for sentences in split for s in sentences])

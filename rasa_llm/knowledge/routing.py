@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 
-_RECORD_ID = re.compile(r"\b(?:ord(?:er)?|ret|rf|return|refund)\s*(?:#|no\.?|number)?\s*[-:]?\s*\d{5}\b|#\s?\d{5}\b", re.IGNORECASE)
+_RECORD_ID = re.compile(
+    r"\b(?:ord(?:er)?|ret|rf|return|refund)\s*(?:#|no\.?|number)?\s*[-:]?\s*\d{5}\b|#\s?\d{5}\b",
+    re.IGNORECASE,
+)
 _OWN_ORDER = re.compile(
     r"\b(?:my|our)\s+(?:\w+\s+){0,2}?(?:order|orders|package|parcel|shipment|delivery|refund|purchase|money|stuff|things)\b"
     # "where do I find my order number" asks how the shop works, not about the order.
@@ -27,9 +30,11 @@ _ORDER_WORD = re.compile(r"\b(?:order|package|parcel|shipment|refund|return)", r
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instructions?|rules|prompts?|guidelines|above|previous)\b"
     r"|\b(?:system|developer|hidden|initial)\s+(?:prompt|message|instructions?)\b"
-    r"|\b(?:reveal|show|print|repeat|output|tell me|what (?:is|are))\b.{0,20}\b(?:your|the)\s+(?:instructions|rules|prompt)\b"
+    r"|\b(?:reveal|show|print|repeat|output|tell me|what (?:is|are))\b"
+    r".{0,20}\b(?:your|the)\s+(?:instructions|rules|prompt)\b"
     r"|\b(?:repeat|print|output)\b.{0,20}\b(?:above|everything|verbatim)\b"
-    r"|\byou are (?:now|no longer)\b|\bpretend (?:to be|you are)\b|\bact as\b|\bdeveloper mode\b|\bjailbreak\b"
+    r"|\byou are (?:now|no longer)\b|\bpretend (?:to be|you are)\b|\bact as\b"
+    r"|\bdeveloper mode\b|\bjailbreak\b"
     r"|<\|[^|>]{0,40}\|>|\[/?INST\]|^\s*(?:system|assistant)\s*:",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -186,7 +186,7 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
         except Exception:  # noqa: BLE001 - a fallback must never turn into a crash
             logger.exception("The knowledge answer failed; replying with the fallback response.")
             answer = KnowledgeAnswer("", ABSTAINED, "error")
-        logger.debug(f"Knowledge answer: mode={answer.mode} reason={answer.reason} {answer.detail}")
+        logger.debug("Knowledge answer: mode=%s reason=%s %s", answer.mode, answer.reason, answer.detail)
         return answer
 
     def _retrieval(self) -> PassageRetrieval | None:
@@ -263,7 +263,9 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
             template = await super().generate(self.config.response, tracker, output_channel, **kwargs)
             message = template or {"text": DEFAULT_ABSTAIN_TEXT}
             if not message.get("buttons"):
-                message["buttons"] = [{"title": self.config.handoff_title, "payload": self.config.handoff_payload}]
+                message["buttons"] = [
+                    {"title": self.config.handoff_title, "payload": self.config.handoff_payload}
+                ]
         message["custom"] = custom
         return message
 
@@ -278,7 +280,9 @@ def for_rasa_shell(message: dict[str, Any]) -> dict[str, Any]:
     """`rasa shell` prints a custom payload as a raw JSON dump: the sources become one line of text
     under the answer instead, and the payload is left out."""
     shown = {key: value for key, value in message.items() if key != "custom"}
-    titles = "; ".join(str(source.get("title")) for source in (message.get("custom") or {}).get("sources") or [])
+    titles = "; ".join(
+        str(source.get("title")) for source in (message.get("custom") or {}).get("sources") or []
+    )
     if titles:
         shown["text"] = f"{shown.get('text') or ''}\nSources: {titles}"
     return shown

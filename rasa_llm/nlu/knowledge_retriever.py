@@ -73,7 +73,9 @@ class KnowledgeRetriever(GraphComponent):
         if int(config["top_k"]) < 1 or int(config["max_chunk_words"]) < 10:
             raise ValueError("KnowledgeRetriever needs top_k >= 1 and max_chunk_words >= 10.")
         if not 0.0 <= float(config["min_retrieval_score"]) <= 2.0:
-            raise ValueError("KnowledgeRetriever: min_retrieval_score must be between 0 and 2 (cosine plus bonuses).")
+            raise ValueError(
+                "KnowledgeRetriever: min_retrieval_score must be between 0 and 2 (cosine plus bonuses)."
+            )
         if config["encoder_backend"] not in BACKENDS:
             raise ValueError(f"KnowledgeRetriever: encoder_backend must be one of {', '.join(BACKENDS)}.")
 
@@ -126,7 +128,7 @@ class KnowledgeRetriever(GraphComponent):
         )
         with self._model_storage.write_to(self._resource) as folder:
             self._index.save(folder)
-        logger.info(f"Indexed {len(passages)} knowledge-base passages from '{path}'.")
+        logger.info("Indexed %d knowledge-base passages from '%s'.", len(passages), path)
         return self._resource
 
     @classmethod
@@ -146,15 +148,18 @@ class KnowledgeRetriever(GraphComponent):
                 )
         except ValueError:
             logger.warning(
-                f"The model has no knowledge-base index for '{resource.name}': knowledge answers abstain "
-                "until the model is trained with this component."
+                "The model has no knowledge-base index for '%s': knowledge answers abstain until the model "
+                "is trained with this component.",
+                resource.name,
             )
             serve(None)
             return component
         if index.encoder_identity != component.encoder.identity:
             # Vectors from another encoder are not comparable with this one's queries.
             logger.warning("The knowledge index was built with another encoder; re-embedding its passages.")
-            index = KnowledgeIndex.build(index.passages, component.encoder, index.lexical_weight, index.name_weight)
+            index = KnowledgeIndex.build(
+                index.passages, component.encoder, index.lexical_weight, index.name_weight
+            )
         component._index = index
         serve(component.retrieval())
         return component

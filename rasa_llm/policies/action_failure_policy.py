@@ -46,13 +46,15 @@ class ActionFailurePolicy(Policy):
         # Above RulePolicy: a rule can fully match the failed action's turn (confidence 1.0 too).
         return {POLICY_PRIORITY: RULE_POLICY_PRIORITY + 1, FAILURE_RESPONSE: "utter_technical_problem"}
 
-    def train(self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+    def train(
+        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
+    ) -> Resource:
         """Nothing to learn; checks at training time that the response exists."""
         response = self.config[FAILURE_RESPONSE]
         if response not in domain.action_names_or_texts:
             raise RasaException(
-                f"ActionFailurePolicy: its failure_response '{response}' is not in the domain. Add a response "
-                f"'{response}' that apologises and says how else to get help."
+                f"ActionFailurePolicy: its failure_response '{response}' is not in the domain. "
+                f"Add a response '{response}' that apologises and says how else to get help."
             )
         return self._resource
 

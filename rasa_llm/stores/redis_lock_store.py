@@ -63,11 +63,11 @@ class AtomicRedisLockStore(RedisLockStore):
                     pipe.execute()
                     return result
                 except redis.WatchError:
-                    logger.debug(f"Lock of conversation '{conversation_id}' changed meanwhile; retrying.")
+                    logger.debug("Lock of conversation '%s' changed meanwhile; retrying.", conversation_id)
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """Issue the next ticket of the conversation's lock, creating the lock if needed."""
-        logger.debug(f"Issuing ticket for conversation '{conversation_id}'.")
+        logger.debug("Issuing ticket for conversation '%s'.", conversation_id)
 
         def add_ticket(lock: TicketLock | None) -> tuple[TicketLock, int]:
             lock = lock or TicketLock(conversation_id)
