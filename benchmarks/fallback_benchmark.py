@@ -44,7 +44,7 @@ environment.apply()
 
 import yaml  # noqa: E402
 
-from rasa_llm.knowledge.config import KnowledgeAnswerConfig  # noqa: E402
+from rasa_llm.knowledge.answer_settings import KnowledgeAnswerConfig  # noqa: E402
 from rasa_llm.knowledge.encoder import load_encoder  # noqa: E402
 from rasa_llm.knowledge.index import KnowledgeIndex  # noqa: E402
 from rasa_llm.knowledge.kb import chunk_passages, load_knowledge_base  # noqa: E402

@@ -6,7 +6,7 @@ Configured in endpoints.yml:
       type: rasa_llm.KnowledgeAnswerNLG
       backend: local          # local | openai | none (extractive answers only)
       timeout: 4.0            # seconds per reply; past it the reply is extractive
-      ...                     # see rasa_llm/knowledge/config.py and the README
+      ...                     # see rasa_llm/knowledge/answer_settings.py and the README
 
 Every response is rendered by Rasa's TemplatedNaturalLanguageGenerator, except:
 
@@ -43,7 +43,7 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_llm.knowledge.config import KnowledgeAnswerConfig
+from rasa_llm.knowledge.answer_settings import KnowledgeAnswerConfig
 from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.prompt import Turn
 from rasa_llm.knowledge.relevance import RelevanceCheck, contextual_question, is_follow_up

@@ -19,7 +19,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_llm.knowledge.config import ConfigurationError
+from rasa_llm.knowledge.answer_settings import ConfigurationError
 from rasa_llm.knowledge.prompt import Turn
 from rasa_llm.knowledge.responder import KnowledgeResponder
 from rasa_llm.knowledge.retrieval import current, serve

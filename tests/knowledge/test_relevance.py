@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from rasa_llm.knowledge.config import KnowledgeAnswerConfig
+from rasa_llm.knowledge.answer_settings import KnowledgeAnswerConfig
 from rasa_llm.knowledge.relevance import RelevanceCheck, contextual_question, is_follow_up
 from rasa_llm.knowledge.responder import RetrievedPassage
 

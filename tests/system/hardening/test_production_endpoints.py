@@ -7,7 +7,7 @@ import pytest
 from rasa.core.lock_store import LockStore
 from rasa.core.utils import AvailableEndpoints
 
-from rasa_llm.knowledge.config import KnowledgeAnswerConfig
+from rasa_llm.knowledge.answer_settings import KnowledgeAnswerConfig
 from rasa_llm.knowledge.generators import OpenAICompatibleGenerator
 from rasa_llm.stores.redis_lock_store import AtomicRedisLockStore
 
