@@ -28,8 +28,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.processes import free_port  # noqa: E402
 from bot.stack import MODEL_NAME, QUIET_ENV  # noqa: E402
+from bot.testing import free_port  # noqa: E402
 
 UP_AND_RUNNING = "Rasa server is up and running"
 
