@@ -377,12 +377,16 @@ async def run_load_test(rest_url: str, rasa_pid: int | None, build: str, phase: 
         return result
 
 
-# Runs in the build's own folder, with its own code: starts its stack (bot/testing/stack.py), says
-# where its REST channel is, and stops the stack when this script closes its stdin.
+# Runs in the build's own folder, with its own code: starts its stack (bot/testing/stack.py; in builds
+# before the tidy, tests/support/stack.py), says where its REST channel is, and stops the stack when
+# this script closes its stdin.
 _SERVE_STACK = """
 import json, sys, tempfile
 from pathlib import Path
-from bot.testing.stack import running_stack
+try:
+    from bot.testing.stack import running_stack
+except ImportError:
+    from tests.support.stack import running_stack
 with tempfile.TemporaryDirectory(prefix="load-test-") as run_dir, running_stack(Path(run_dir)) as running:
     where = {"rest_url": running.rest_url, "rasa_port": running.settings.rasa_port}
     print("STACK " + json.dumps(where), flush=True)
