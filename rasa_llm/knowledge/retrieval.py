@@ -8,7 +8,6 @@ cost every message a second encoder pass, although rules and forms answer most m
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 
 from rasa_llm.knowledge.encoder import SentenceEncoder
@@ -76,15 +75,14 @@ def _retrieved(hit: ScoredPassage) -> RetrievedPassage:
     return RetrievedPassage(hit.passage.id, hit.passage.title, hit.passage.text, round(hit.score, 4))
 
 
+# One name rebound as a whole (atomic in Python), read by the NLG on each knowledge answer.
 _current: PassageRetrieval | None = None
-_lock = threading.Lock()
 
 
 def serve(retrieval: PassageRetrieval | None) -> None:
     """Make `retrieval` the one knowledge answers use in this process (the model Rasa loaded last)."""
     global _current
-    with _lock:
-        _current = retrieval
+    _current = retrieval
 
 
 def current() -> PassageRetrieval | None:
