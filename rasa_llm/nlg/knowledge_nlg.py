@@ -119,18 +119,16 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
             return False
         if any(entity.get("entity") in _RECORD_ENTITIES for entity in message.entities or []):
             return False
+        if _latest_message_answered(tracker):
+            return False
         seen_latest = False
         for event in reversed(tracker.events):
             if isinstance(event, UserUttered):
                 if seen_latest:
                     return False
                 seen_latest = True
-            elif isinstance(event, BotUttered):
-                mode = ((event.data or {}).get("custom") or {}).get("mode")
-                if not seen_latest and mode:
-                    return False  # this message already got its knowledge answer
-                if seen_latest:
-                    return mode in (GENERATED, EXTRACTIVE)
+            elif seen_latest and isinstance(event, BotUttered):
+                return _knowledge_mode(event) in (GENERATED, EXTRACTIVE)
         return False
 
     def _answers_informational(self, utter_action: str, tracker: DialogueStateTracker) -> bool:
@@ -141,12 +139,7 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
             return False
         if utter_action.startswith("utter_ask_"):
             return False
-        for event in reversed(tracker.events):
-            if isinstance(event, UserUttered):
-                return True
-            if isinstance(event, BotUttered) and (event.data or {}).get("custom", {}).get("mode"):
-                return False  # this message already got its knowledge answer
-        return True
+        return not _latest_message_answered(tracker)
 
     async def _informational_reply(
         self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
@@ -268,6 +261,21 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
                 ]
         message["custom"] = custom
         return message
+
+
+def _knowledge_mode(event: BotUttered) -> str | None:
+    """generated / extractive / abstained for a knowledge answer, None for any other bot message."""
+    return ((event.data or {}).get("custom") or {}).get("mode")
+
+
+def _latest_message_answered(tracker: DialogueStateTracker) -> bool:
+    """Whether the customer's latest message already got its knowledge answer."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, BotUttered) and _knowledge_mode(event):
+            return True
+    return False
 
 
 def _nlu_text(message: UserUttered | None) -> str:
