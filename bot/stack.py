@@ -115,7 +115,8 @@ def write_endpoints(settings: StackSettings, root: Path = ROOT) -> Path:
     """The repo's endpoints.yml with this run's action server port and tracker database."""
     endpoints = yaml.safe_load((root / "endpoints.yml").read_text()) or {}
     endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{settings.actions_port}/webhook"}
-    endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(settings.tracker_db)}
+    store = endpoints.get("tracker_store") or {"type": "SQL"}
+    endpoints["tracker_store"] = {**store, "dialect": "sqlite", "db": str(settings.tracker_db)}
     path = settings.run_dir / "endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
     return path

@@ -35,6 +35,9 @@ _EXPORTS: dict[str, dict[str, str]] = {
     "lock store (endpoints.yml `lock_store:`)": {
         "AtomicRedisLockStore": "rasa_llm.stores.redis_lock_store",
     },
+    "tracker store (endpoints.yml `tracker_store:`)": {
+        "CachingSQLTrackerStore": "rasa_llm.stores.sql_tracker_store",
+    },
     "logging filters (a logging config such as bot/logging.yml)": {
         "RedactingFilter": "rasa_llm.logs.log_redaction",
         "UnreachableActionServerFilter": "rasa_llm.logs.action_server_log",

@@ -86,7 +86,7 @@ class TrackerStoreReader:
         if not endpoints_file.is_file():
             raise StoreError(f"No endpoints file at '{endpoints_file}'.")
         config = read_endpoint_config(str(endpoints_file), "tracker_store")
-        if config is None or (config.type or "").lower() != "sql":
+        if config is None or not _is_sql_store(config.type):
             kind = "none" if config is None else config.type
             raise StoreError(
                 f"'{endpoints_file}' configures no SQL tracker store (tracker_store type: {kind})."
@@ -222,6 +222,20 @@ def _conversation(sender_id: str, rows: Iterator[tuple], decode: Any) -> Convers
                 continue
         events.append(StoredEvent(type_name, timestamp, intent_name, action_name, data))
     return Conversation(sender_id, events, unreadable)
+
+
+def _is_sql_store(kind: str | None) -> bool:
+    """Rasa's `SQL` type, or a tracker-store class that extends SQLTrackerStore (by module path)."""
+    if (kind or "").lower() == "sql":
+        return True
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.utils.common import class_from_module_path
+
+    try:
+        store_class = class_from_module_path(kind or "")
+    except (AttributeError, ImportError, ValueError):
+        return False
+    return isinstance(store_class, type) and issubclass(store_class, SQLTrackerStore)
 
 
 def _check_reachable(config: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("onnx", "torch")
 ONNX_FILE = "encoder.onnx"
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+CACHED_TEXTS = 4096  # about 6 MB of 384-dimension vectors
 
 
 class EncoderError(ValueError):
@@ -57,6 +59,8 @@ class SentenceEncoder:
         weights = _weights_file(model_path)
         # Identifies the vectors: an index built by one encoder is useless to another.
         self.identity = f"{model_path.name}:{hash_files(weights)}"
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # text -> vector, least recent first
+        self._cache_lock = threading.Lock()  # one encoder serves the NLU and the NLG's worker threads
         self._tokenizer = self._load_tokenizer(model_path, max_length)
         if backend == "onnx":
             self._run = self._onnx_runner(weights, threads, cache_dir)
@@ -113,16 +117,37 @@ class SentenceEncoder:
         return run
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Unit-length embeddings, one row per text (an empty text embeds like the empty string)."""
+        """Unit-length embeddings, one row per text (an empty text embeds like the empty string).
+
+        The vectors of the last `CACHED_TEXTS` distinct texts are kept: a knowledge answer embeds the
+        same passages and sentences turn after turn (ranking, relevance, verification), and only the
+        customer's question and the generated answer are new.
+        """
+        texts = [text or "" for text in texts]
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        with self._cache_lock:
+            known = {text: self._cache[text] for text in texts if text in self._cache}
+            for text in known:
+                self._cache.move_to_end(text)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            computed = self._encode(missing, batch_size)
+            with self._cache_lock:
+                for text, vector in zip(missing, computed, strict=True):
+                    known[text] = self._cache[text] = vector
+                while len(self._cache) > CACHED_TEXTS:
+                    self._cache.popitem(last=False)
+        return np.stack([known[text] for text in texts])
+
+    def _encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
         vectors = []
         for start in range(0, len(texts), batch_size):
-            batch = self._tokenizer.encode_batch([text or "" for text in texts[start : start + batch_size]])
+            batch = self._tokenizer.encode_batch(list(texts[start : start + batch_size]))
             ids = np.array([encoding.ids for encoding in batch], dtype=np.int64)
             mask = np.array([encoding.attention_mask for encoding in batch], dtype=np.int64)
             pooled = mean_pool(self._run(ids, mask), mask)
             vectors.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
-        if not vectors:
-            return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(vectors).astype(np.float32)
 
 

@@ -1,1 +1,1 @@
-"""Stores (endpoints.yml `lock_store:`): redis_lock_store."""
+"""Stores (endpoints.yml `lock_store:` and `tracker_store:`): redis_lock_store, sql_tracker_store."""

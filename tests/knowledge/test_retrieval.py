@@ -105,3 +105,18 @@ def test_the_onnx_and_torch_backends_compute_the_same_vectors(encoder: SentenceE
     texts = ["can I return a worn jacket?", "Standard shipping costs $4.95."]
     similarity = (encoder.encode(texts) * torch_encoder.encode(texts)).sum(axis=1)
     assert similarity.min() > 0.9999
+
+
+def test_repeated_texts_are_embedded_once_with_the_same_vectors(encoder: SentenceEncoder, monkeypatch):
+    fresh = SentenceEncoder(encoder.model_path)
+    texts = ["do you price match?", "Standard shipping costs $4.95.", "do you price match?"]
+    first = fresh.encode(texts)
+    np.testing.assert_allclose(first[0], first[2])
+    embedded: list[str] = []
+    compute = fresh._encode
+    monkeypatch.setattr(fresh, "_encode", lambda batch, size: embedded.extend(batch) or compute(batch, size))
+    again = fresh.encode(["Standard shipping costs $4.95.", "a new question", "do you price match?"])
+    assert embedded == ["a new question"]
+    np.testing.assert_allclose(again[[0, 2]], first[[1, 0]], atol=1e-6)
+    np.testing.assert_allclose(again[1], encoder._encode(["a new question"], 32)[0], atol=1e-6)
+    assert fresh.encode([]).shape == (0, 0)

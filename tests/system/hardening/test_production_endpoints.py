@@ -45,7 +45,7 @@ def test_the_lock_store_is_the_atomic_one(endpoints):
 
 
 def test_the_tracker_store_is_postgresql(endpoints):
-    assert endpoints.tracker_store.type == "SQL"
+    assert endpoints.tracker_store.type == "rasa_llm.CachingSQLTrackerStore"
     assert endpoints.tracker_store.kwargs["dialect"] == "postgresql"
     assert endpoints.tracker_store.url == "postgres.internal"
 

@@ -32,7 +32,10 @@ def two_instances(controllable_stack, tmp_path_factory):
         postgres = stack.enter_context(postgres_server(run_dir))
         redis = stack.enter_context(redis_server(run_dir))
         endpoints = yaml.safe_load(controllable_stack.endpoints.read_text())
-        endpoints.update(tracker_store=postgres.tracker_store(),
+        # The production store: each instance keeps live trackers in memory, so alternating proves
+        # that one instance never answers from a tracker the other has moved on.
+        tracker_store = {**postgres.tracker_store(), "type": "rasa_llm.CachingSQLTrackerStore"}
+        endpoints.update(tracker_store=tracker_store,
                          lock_store=redis.lock_store("rasa_llm.stores.redis_lock_store.AtomicRedisLockStore"))
         endpoints_path = run_dir / "endpoints.yml"
         endpoints_path.write_text(yaml.safe_dump(endpoints))
