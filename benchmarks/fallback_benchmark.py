@@ -347,7 +347,8 @@ def main() -> None:
     systems = {}
     encoder = load_encoder(default_encoder_path())  # KnowledgeRetriever's default encoder
     for backend in args.backends.split(","):
-        config = load_config(args.endpoints, [*args.set, f"backend={backend}"])
+        # Every question is generated: no answers remembered from an earlier identical prompt.
+        config = load_config(args.endpoints, [*args.set, f"backend={backend}", "remembered_answers=0"])
         responder = config.build_responder(encoder, config.build_generator())
         if responder.generator is not None and hasattr(responder.generator, "load"):
             started = time.perf_counter()

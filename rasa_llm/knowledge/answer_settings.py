@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_llm.knowledge.encoder import SentenceEncoder
-from rasa_llm.knowledge.generators import DTYPES, Generator, LocalGenerator, OpenAICompatibleGenerator
+from rasa_llm.knowledge.generators import (
+    DTYPES,
+    Generator,
+    LocalGenerator,
+    OpenAICompatibleGenerator,
+    RememberingGenerator,
+)
 from rasa_llm.knowledge.relevance import RelevanceCheck
 from rasa_llm.knowledge.responder import KnowledgeResponder, ResponderSettings
 from rasa_llm.shared.models import default_generator_path, resolve_model_path
@@ -50,6 +56,8 @@ class KnowledgeAnswerConfig:
     temperature: float = 0.7  # sampling of the answer candidates beyond the first
     top_k: int = 20  # sampling: tokens a candidate draws from (KnowledgeRetriever's top_k counts passages)
     cache_dir: str | None = None  # the generator's converted weights; None: ~/.cache/rasa_llm
+    # Generations kept for prompts asked again word for word (0: none); see RememberingGenerator.
+    remembered_answers: int = 256
     preload: bool = True
     response: str = "utter_knowledge_answer"
     order_response: str = "utter_knowledge_order_lookup"
@@ -99,8 +107,8 @@ class KnowledgeAnswerConfig:
             )
         if config.dtype not in DTYPES:
             raise ConfigurationError(f"dtype must be one of {', '.join(DTYPES)}, not '{config.dtype}'.")
-        if config.history_turns < 0:
-            raise ConfigurationError("history_turns must be 0 or more.")
+        if config.history_turns < 0 or config.remembered_answers < 0:
+            raise ConfigurationError("history_turns and remembered_answers must be 0 or more.")
         if not 1 <= config.threads <= 16:
             raise ConfigurationError("threads must be between 1 and 16.")
         if config.temperature <= 0 or config.top_k < 1:
@@ -112,6 +120,12 @@ class KnowledgeAnswerConfig:
         return config
 
     def build_generator(self) -> Generator | None:
+        generator = self._build_backend()
+        if generator is None or self.remembered_answers == 0:
+            return generator
+        return RememberingGenerator(generator, self.remembered_answers)
+
+    def _build_backend(self) -> Generator | None:
         if self.backend == "none":
             return None
         if self.backend == "openai":

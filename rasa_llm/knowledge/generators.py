@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +53,50 @@ class Generator(Protocol):
     ) -> Generation:
         """Answer the chat `messages`; `deadline` is a time.monotonic() value to finish by; up to
         `candidates` alternative answers (a backend may return fewer)."""
+
+
+class RememberingGenerator:
+    """A generator that remembers its answers to the last `size` prompts, and generates each once.
+
+    Customers ask the same questions in the same words ("what is your return policy?"), and the
+    answer to one prompt does not change: one candidate is decoded greedily by the local model and at
+    temperature 0 by an OpenAI-compatible server. Customers who ask while that prompt is being answered
+    wait for the same generation instead of queueing another. A generation cut short by its deadline
+    or failed is not kept, nor are sampled candidates (more than one per prompt).
+    """
+
+    def __init__(self, generator: Generator, size: int) -> None:
+        if size < 1:
+            raise ValueError("size must be at least 1.")
+        self.generator = generator
+        self.size = size
+        self._answers: OrderedDict[str, Generation] = OrderedDict()
+        self._in_flight: dict[str, asyncio.Future[Generation]] = {}
+
+    async def generate(
+        self, messages: Messages, max_tokens: int, deadline: float, candidates: int = 1
+    ) -> Generation:
+        if candidates > 1:
+            return await self.generator.generate(messages, max_tokens, deadline, candidates)
+        key = json.dumps([messages, max_tokens], sort_keys=True)
+        if key in self._answers:
+            self._answers.move_to_end(key)
+            return self._answers[key]
+        task = self._in_flight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self.generator.generate(messages, max_tokens, deadline, 1))
+            self._in_flight[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done, deadline))
+        # A caller that stops waiting (its reply timed out) leaves the generation to the others.
+        return await asyncio.shield(task)
+
+    def _settle(self, key: str, task: asyncio.Future[Generation], deadline: float) -> None:
+        del self._in_flight[key]
+        if task.cancelled() or task.exception() is not None or time.monotonic() >= deadline:
+            return
+        self._answers[key] = task.result()
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
 
 
 class LocalGenerator:

@@ -9,10 +9,11 @@ indexed count per turn, so several Rasa processes sharing one database stay corr
 that another process moved on is read again from the database). The database stays the record: every
 event is written as Rasa writes it, and an event broker gets the same new events.
 
-On SQLite (the reference bot's store) it also switches the file to write-ahead logging with
-`synchronous=NORMAL`: Rasa's default rollback journal waits for the disk (fsync) on every commit, and
-Rasa commits from its event loop, so every other conversation waits too. A crash of the process loses
-nothing; a power cut can lose the last commits (PostgreSQL is the production store, README).
+On SQLite (the reference bot's store) it also keeps its connections open and switches the file to
+write-ahead logging with `synchronous=NORMAL`: Rasa's default rollback journal waits for the disk (fsync)
+on every commit, and Rasa commits from its event loop, so every other conversation waits too. A crash
+of the process loses nothing; a power cut can lose the last commits (PostgreSQL is the production
+store, README).
 
     tracker_store:
       type: rasa_llm.CachingSQLTrackerStore
@@ -28,6 +29,7 @@ from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -46,8 +48,18 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         # sender id -> (tracker as saved, how many of its events are stored, the sender's stored rows)
         self._live: OrderedDict[str, tuple[DialogueStateTracker, int, int]] = OrderedDict()
         if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _write_ahead_logging)
-            self.engine.dispose()  # the connections opened while creating the table lack the settings
+            self._reuse_sqlite_connections()
+
+    def _reuse_sqlite_connections(self) -> None:
+        # SQLAlchemy 1.4 opens a new connection to an SQLite file for every session (NullPool); in WAL
+        # mode closing the last one also checkpoints the log to the file. Keep them open instead
+        # (SQLAlchemy 2.0's default for files); Rasa uses each from one thread at a time.
+        self.engine.dispose()
+        self.engine = sa.create_engine(
+            self.engine.url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
+        )
+        sa.event.listen(self.engine, "connect", _write_ahead_logging)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         entry = self._live.pop(sender_id, None)

@@ -53,7 +53,7 @@ def test_the_tracker_store_is_postgresql(endpoints):
 def test_the_generator_is_a_remote_openai_compatible_server(endpoints):
     settings = {**endpoints.nlg.kwargs, "url": endpoints.nlg.url}
     config = KnowledgeAnswerConfig.from_dict(settings)
-    assert isinstance(config.build_generator(), OpenAICompatibleGenerator)
+    assert isinstance(config.build_generator().generator, OpenAICompatibleGenerator)
 
 
 def test_a_missing_secret_is_an_error_not_an_empty_password(monkeypatch: pytest.MonkeyPatch):
