@@ -92,3 +92,12 @@ def test_fields_extracted_by_sqlite_match_the_events_decoded_in_python(small_sto
                     "custom") or {}).get("mode")
             elif fast_event.type_name == "slot":
                 assert fast_event.data["value"] == full_event.data["value"]
+
+
+def test_the_reference_bots_caching_store_is_read_like_rasas_sql_store(small_store, tmp_path):
+    settings = small_store.read_text().replace("type: SQL", "type: rasa_llm.CachingSQLTrackerStore")
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(settings)
+    assert {sender: len(c.events) for sender, c in read(endpoints).items()} == {
+        sender: len(c.events) for sender, c in read(small_store).items()
+    }
