@@ -156,7 +156,8 @@ def rasa_server(settings: StackSettings, model: Path, endpoints: Path, root: Pat
         "rasa",
         [PYTHON, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(endpoints),
          "--credentials", str(write_credentials(settings, root)), "--port", str(settings.rasa_port),
-         "--interface", "127.0.0.1", "--enable-api", "--auth-token", settings.rasa_token,
+         # One argument: a random token may start with "-", which argparse takes for an option.
+         "--interface", "127.0.0.1", "--enable-api", f"--auth-token={settings.rasa_token}",
          "--logging-config-file", str(LOGGING_CONFIG)],
         f"{settings.rasa_url}/", settings.run_dir / "logs" / "rasa.log",
         env=settings.service_env(), cwd=root,

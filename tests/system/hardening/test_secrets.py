@@ -72,6 +72,16 @@ def test_the_running_stacks_secrets_are_in_no_repository_file(bot_stack):
     assert not leaked
 
 
+def test_a_token_that_starts_with_a_dash_reaches_rasa_as_the_token(tmp_path):
+    from rasa.__main__ import create_argument_parser
+
+    # secrets.token_urlsafe starts with "-" once in 64 tokens; as a separate argument Rasa refused it.
+    settings = StackSettings(run_dir=tmp_path, rasa_token="-starts-with-a-dash")
+    rasa = rasa_server(settings, tmp_path / "model.tar.gz", tmp_path / "endpoints.yml")
+    assert rasa.command[1:3] == ["-m", "rasa"]
+    assert create_argument_parser().parse_args(rasa.command[3:]).auth_token == "-starts-with-a-dash"
+
+
 def test_the_launcher_logs_every_service_through_the_redacting_filter(tmp_path):
     settings = StackSettings(run_dir=tmp_path, shop_api_key="k" * 24, rasa_token="t" * 24)
     shop, actions = backend_processes(settings)
