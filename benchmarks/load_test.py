@@ -20,6 +20,11 @@ type, and the CPU time of the Rasa server per turn (a stack this script starts):
 which includes the generations of knowledge answers, and of its event loop thread alone, which is
 Rasa's own work per turn; then the targets and the this-build/baseline ratios.
 
+Before the phases, each build serves `--warmup` conversations at once (default 12: two starting at
+each scenario, 5 turns each) that are not counted: a server that has just started answers its first
+turns slowly (first generation of each prompt, first calls of each code path), which a server in use
+has long done.
+
 Every phase is bounded: T turns per conversation (the realistic phase: its duration) and
 `--phase-timeout` seconds; turns not sent when time runs out are reported as not run.
 """
@@ -261,6 +266,13 @@ async def run_phase(
     return result
 
 
+async def run_warmup(rest_url: str, args: argparse.Namespace) -> PhaseResult:
+    async with aiohttp.ClientSession() as session:
+        driver = Driver(session, rest_url, args.request_timeout)
+        turns = max(len(scenario) for scenario in SCENARIOS)
+        return await run_phase("warm-up", driver, args.warmup, turns, 0, args.phase_timeout)
+
+
 def _format_ms(value: float) -> str:
     return "   n/a" if math.isnan(value) else f"{value:6.0f}"
 
@@ -441,6 +453,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--realistic-seconds", type=float, default=180.0)
     parser.add_argument("--phase-timeout", type=float, default=300.0, help="seconds per phase at most")
     parser.add_argument("--request-timeout", type=float, default=60.0)
+    parser.add_argument("--warmup", type=int, default=2 * len(SCENARIOS),
+                        help="conversations (one scenario each) served before the phases, not counted")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     args.phases = [phase.strip() for phase in args.phases.split(",") if phase.strip()]
@@ -451,6 +465,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         or args.turns < 1
         or args.fallback_workers < 1
         or args.realistic_conversations < 1
+        or args.warmup < 0
     ):
         parser.error(
             "--conversations, --turns, --fallback-workers and --realistic-conversations must be at least 1"
@@ -475,6 +490,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"phases {', '.join(args.phases)}: {args.conversations} conversations x {args.turns} turns, "
               f"{args.fallback_workers} fallback workers when loaded; {args.realistic_conversations} "
               f"conversations thinking 3-8 s for {args.realistic_seconds:.0f} s when realistic", flush=True)
+        for name, (rest_url, _) in stacks.items():
+            warm_up = asyncio.run(run_warmup(rest_url, args))
+            print(f"warmed up: {name}, {len(warm_up.turns)} turns, {len(warm_up.errors)} errors", flush=True)
         for phase in args.phases:
             for name, (rest_url, rasa_pid) in stacks.items():
                 phases.append(asyncio.run(run_load_test(rest_url, rasa_pid, name, phase, args)))
