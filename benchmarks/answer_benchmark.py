@@ -3,6 +3,7 @@
     python benchmarks/answer_benchmark.py --baseline /work/wt/baseline        # both builds, both splits
     python benchmarks/answer_benchmark.py --baseline ../old --split tuning      # while tuning
     python benchmarks/answer_benchmark.py --calibrate                           # thresholds, no bot
+    python benchmarks/answer_benchmark.py --split tuning --dump /tmp/outcomes.json  # per message
 
 Data: benchmarks/data/answer_questions.yml (shop questions with the passage ids that answer them or
 `none`, off-topic requests, order requests with the flow they must start), in a `tuning` and a
