@@ -38,6 +38,9 @@ ACCEPTS_OFFER = frozenset({"affirm", "contact_human_agent"})
 # Intents whose own response already apologises or hands over.
 ACKNOWLEDGES_FEELINGS = frozenset({"complaint", "contact_human_agent"})
 KNOWLEDGE_ANSWER = "utter_knowledge_answer"
+# Sent with the knowledge answer: the NLG (rasa_llm.KnowledgeAnswerNLG) leaves the message out when no
+# passage passes its relevance check, instead of saying it does not know.
+ONLY_IF_ANSWERED = "only_if_answered"
 # A question mark, or a clause that opens like a question ("... is that covered", "what can i do"):
 # customers who are upset rarely punctuate.
 _ASKS = re.compile(
@@ -107,17 +110,20 @@ class ActionAcknowledgeFrustration(Action):
 
     The answer is the knowledge base's (`utter_knowledge_answer`, rendered by Rasa's NLG from this
     message's retrieved passages): "the zipper broke after 3 months, is that covered" is answered
-    by the warranty passage.
+    by the warranty passage. A complaint that asks nothing gets the passage only when one is about
+    it ("my parcel was stolen", "I got the wrong item": what the shop does in that case), and no
+    "I don't know" when none is.
     """
 
     def name(self) -> str:
         return "action_acknowledge_frustration"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        if not asks_something(tracker.latest_message.get("text") or ""):
-            return [*offer_human(dispatcher, messages.COMPLAINT, "complaint"), SlotSet(SENTIMENT, None)]
         dispatcher.utter_message(text=messages.COMPLAINT_APOLOGY)
-        dispatcher.utter_message(response=KNOWLEDGE_ANSWER)
+        if asks_something(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(response=KNOWLEDGE_ANSWER)
+        else:
+            dispatcher.utter_message(response=KNOWLEDGE_ANSWER, **{ONLY_IF_ANSWERED: True})
         return [*offer_human(dispatcher, messages.COMPLAINT_OFFER, "complaint"), SlotSet(SENTIMENT, None)]
 
 

@@ -3,6 +3,7 @@
     python benchmarks/answer_benchmark.py --baseline /work/wt/baseline        # both builds, both splits
     python benchmarks/answer_benchmark.py --baseline ../old --split tuning      # while tuning
     python benchmarks/answer_benchmark.py --calibrate                           # thresholds, no bot
+    python benchmarks/answer_benchmark.py --split tuning --dump /tmp/outcomes.json  # per message
 
 Data: benchmarks/data/answer_questions.yml (shop questions with the passage ids that answer them or
 `none`, off-topic requests, order requests with the flow they must start), in a `tuning` and a
@@ -31,6 +32,7 @@ hour, and latencies are those of non-generative replies. Run it with `nice` on a
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -195,6 +197,24 @@ def score_build(
         for (item, turn), outcome in zip(answerable, scored, strict=True)
         if outcome != "right"
     ]
+    def row(kind: str, turn: Turn, **extra: Any) -> dict[str, Any]:
+        return {
+            "kind": kind, "text": turn.text, **extra, "intent": turn.intent,
+            "sources": sorted(turn.sources), "abstained": turn.abstained, "form": turn.form,
+            "order_request": turn.order_request, "actions": turn.actions[-3:],
+        }
+
+    rows = [
+        row("question", turn, gold=item["gold"], outcome=question_outcome(turn, item["gold"], templates))
+        for item, turn in questions
+    ]
+    rows += [row("off_topic", turn, outcome="right" if turn.declined else "wrong") for turn in off_topic]
+    rows += [
+        row("order_request", turn, gold=item["flow"],
+            outcome="right" if turn.form == "order_verification_form" and turn.order_request == item["flow"]
+            else "wrong")
+        for item, turn in orders
+    ]
     return {
         "answerable": len(answerable),
         "right passage": scored.count("right") / len(answerable),
@@ -225,6 +245,7 @@ def score_build(
             for item, turn in orders
             if not (turn.form == "order_verification_form" and turn.order_request == item["flow"])
         ],
+        "_rows": rows,
     }
 
 
@@ -309,6 +330,10 @@ def main(argv: list[str] | None = None) -> int:
         "--calibrate", action="store_true", help="print the relevance threshold grid and exit"
     )
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument(
+        "--dump", type=Path,
+        help="write every message's outcome (intent, sources, actions, form) to this JSON file",
+    )
     args = parser.parse_args(argv)
     os.environ.update(QUIET_ENV)
     data = yaml.safe_load(args.data.read_text(encoding="utf-8"))
@@ -334,6 +359,11 @@ def main(argv: list[str] | None = None) -> int:
         for split in splits:
             results[split] = run_builds(bots, data[split], data["templates"])
     print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
+    if args.dump:
+        args.dump.write_text(json.dumps(
+            {split: {name: result["_rows"] for name, result in results[split].items()} for split in splits},
+            indent=1, ensure_ascii=False,
+        ), encoding="utf-8")
     for split in splits:
         print_table(split, results[split])
         if args.show_misses:

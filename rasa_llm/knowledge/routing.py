@@ -2,7 +2,8 @@
 
 - Order-specific questions (the status, amount or dates of the customer's own order, or any message
   naming an order / return / refund id) need the customer's data: they go to the order actions,
-  which verify the customer first.
+  which verify the customer first. A question about what happens in a case ("what happens if my
+  parcel arrives damaged", "my order is late, what do I do") is a policy question, however it is worded.
 - Messages that try to change the assistant's rules get no generated text at all; a strong passage
   is quoted instead, so an injection can at most make the bot quote its own knowledge base.
 """
@@ -25,6 +26,14 @@ _FACT_CUE = re.compile(
     r"yet|still|eta|how much|amount|total|charged?|paid|pay|cost|date|processed|received|happened)\b",
     re.IGNORECASE,
 )
+# "what happens if my parcel arrives damaged", "my order is late, what do I do", "who pays the duties on
+# my order": what the shop does in a case, not the facts of the customer's order.
+_GENERAL_CASE = re.compile(
+    r"\b(?:what happens|what if|what (?:do|should|can) (?:i|we) do|who pays|in case|"
+    r"(?:if|when|once|after) (?:my|our|the|a|an) (?:\w+\s+)?"
+    r"(?:order|package|parcel|shipment|delivery|item))\b",
+    re.IGNORECASE,
+)
 _BARE_ID = re.compile(r"\b\d{5}\b")
 _ORDER_WORD = re.compile(r"\b(?:order|package|parcel|shipment|refund|return)", re.IGNORECASE)
 _INJECTION = re.compile(
@@ -44,7 +53,9 @@ def is_order_specific(question: str) -> bool:
     """True when answering needs the customer's own order data."""
     if _RECORD_ID.search(question) or (_BARE_ID.search(question) and _ORDER_WORD.search(question)):
         return True
-    return bool(_OWN_ORDER.search(question) and _FACT_CUE.search(question))
+    return bool(
+        _OWN_ORDER.search(question) and _FACT_CUE.search(question) and not _GENERAL_CASE.search(question)
+    )
 
 
 def looks_like_injection(question: str) -> bool:

@@ -17,6 +17,9 @@ Every response is rendered by Rasa's TemplatedNaturalLanguageGenerator, except:
 
     {"text": "...", "custom": {"sources": [{"id", "title"}], "mode": "generated|extractive|abstained"}}
 
+  (a custom action that sends it with `only_if_answered: true` gets no message instead of an
+  abstention: a complaint's apology is not followed by "I don't know that one");
+
 - the response a rule gives to an intent listed in `informational_intents` (endpoints.yml): the
   knowledge answer to the message as typed replaces it when a passage is relevant; otherwise the
   template is sent if it is relevant to the question itself, and the honest "I don't know" if not;
@@ -68,6 +71,10 @@ DEFAULT_ORDER_TEXT = (
 _RECORD_ENTITIES = ("order_id", "email")
 CMDLINE_CHANNEL = "cmdline"  # the output channel of `rasa shell`
 DEFAULT_ABSTAIN_TEXT = "Sorry, I don't know that one. Would you like to talk to a person?"
+# Sent by a custom action with the fallback response (dispatcher.utter_message(response=...,
+# only_if_answered=True)): no message at all instead of the abstention (a complaint's apology and offer
+# of a person stand without it).
+ONLY_IF_ANSWERED = "only_if_answered"
 
 
 class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
@@ -94,7 +101,10 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> dict[str, Any] | None:
         if utter_action == self.config.response:
-            return await self._message(await self._answer(tracker), tracker, output_channel, **kwargs)
+            answer = await self._answer(tracker)
+            if answer.mode == ABSTAINED and kwargs.get(ONLY_IF_ANSWERED):
+                return None  # Rasa sends nothing for this response
+            return await self._message(answer, tracker, output_channel, **kwargs)
         if utter_action == self.config.decline_response:
             # The classifier's out-of-scope class also catches shop questions phrased unlike its
             # examples (and follow-ups): a passage that passes the relevance check answers them.

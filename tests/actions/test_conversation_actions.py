@@ -75,6 +75,13 @@ def test_complaint_gets_an_apology_and_the_offer_of_a_person() -> None:
     assert result.slots()["handoff_reason"] == "complaint"
 
 
+def test_a_complaint_that_asks_nothing_gets_the_passage_about_it_only_if_there_is_one() -> None:
+    result = run(ActionAcknowledgeFrustration(), tracker({}, intent="complaint", text="i got the wrong item"))
+    assert [message.get("response") for message in result.messages] == [None, "utter_knowledge_answer", None]
+    assert result.messages[1]["only_if_answered"] is True
+    assert "sorry" in result.messages[0]["text"].lower() and has_human_offer(result)
+
+
 def test_a_complaint_that_asks_something_gets_the_answer_between_apology_and_offer() -> None:
     complaint = tracker(
         {}, intent="complaint", text="the zipper on my jacket broke after 3 months is that covered"

@@ -12,7 +12,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_llm.knowledge.relevance import RelevanceCheck
 from rasa_llm.knowledge.retrieval import PassageRetrieval, serve
-from rasa_llm.nlg.knowledge_nlg import KnowledgeAnswerNLG
+from rasa_llm.nlg.knowledge_nlg import ONLY_IF_ANSWERED, KnowledgeAnswerNLG
 
 DELIVERY_TEMPLATE = "Standard delivery takes 3-5 business days, Express 1-2 business days."
 DOMAIN = Domain.from_dict(
@@ -136,3 +136,21 @@ def test_the_same_words_after_a_template_keep_the_rule_s_response() -> None:
     assert message["text"] == "And your email?"
     message = _reply(nlg, "utter_out_of_scope", first, greeting, _user("and my car?", "inform"))
     assert not _sources(message)
+
+
+def _complaint_reply(nlg: KnowledgeAnswerNLG, text: str) -> dict | None:
+    """The knowledge answer as ActionAcknowledgeFrustration asks for it after a complaint's apology."""
+    tracker = DialogueStateTracker.from_events(
+        "customer-1", [_user(text, "complaint"), ActionExecuted("action_acknowledge_frustration")]
+    )
+    return asyncio.run(nlg.generate("utter_knowledge_answer", tracker, "rest",
+                                    **{ONLY_IF_ANSWERED: True, "text": None, "buttons": None}))
+
+
+def test_a_complaint_about_a_case_the_shop_has_a_policy_for_gets_that_passage() -> None:
+    message = _complaint_reply(_nlg(), "my package got stolen")
+    assert message is not None and "delivered-not-received" in _sources(message)
+
+
+def test_a_complaint_without_a_relevant_passage_gets_no_dont_know() -> None:
+    assert _complaint_reply(_nlg(), "you people are hopeless") is None

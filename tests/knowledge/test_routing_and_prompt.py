@@ -34,6 +34,9 @@ def test_questions_about_the_customers_own_order_are_routed(question: str) -> No
         "do you ship to 90210",
         "where do I find my order number",
         "how much is express shipping",
+        "what happens if my parcel arrives damaged",
+        "my order is late, what do I do",
+        "who pays the duties on my order to Japan",
     ],
 )
 def test_policy_questions_are_not_routed(question: str) -> None:
