@@ -41,10 +41,13 @@ class CachingSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` that keeps the trackers of recently active conversations in memory."""
 
     def __init__(self, cached_conversations: int = DEFAULT_CACHED_CONVERSATIONS, **kwargs: Any) -> None:
+        whole = isinstance(cached_conversations, int) and not isinstance(cached_conversations, bool)
+        if not whole or cached_conversations < 0:
+            raise ValueError(
+                f"cached_conversations must be a whole number, 0 or more; got {cached_conversations!r}."
+            )
         super().__init__(**kwargs)
-        if int(cached_conversations) < 0:
-            raise ValueError(f"cached_conversations must be 0 or more, got {cached_conversations!r}.")
-        self.cached_conversations = int(cached_conversations)
+        self.cached_conversations = cached_conversations
         # sender id -> (tracker as saved, how many of its events are stored, the sender's stored rows)
         self._live: OrderedDict[str, tuple[DialogueStateTracker, int, int]] = OrderedDict()
         if self.engine.dialect.name == "sqlite":

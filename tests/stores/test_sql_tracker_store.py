@@ -138,8 +138,9 @@ def test_keeps_at_most_the_configured_number_of_conversations(tmp_path):
         converse(store, sender, ["hi"])
     assert list(store._live) == ["b", "c"]
     assert run(store.retrieve("a")).latest_message.text == "hi"  # from the database
-    with pytest.raises(ValueError):
-        sqlite_store(tmp_path / "u.db", cached_conversations=-1)
+    for wrong in (-1, "500", 2.5, True):
+        with pytest.raises(ValueError, match="cached_conversations"):
+            sqlite_store(tmp_path / "u.db", cached_conversations=wrong)
 
 
 def test_sqlite_file_uses_write_ahead_logging(tmp_path):
