@@ -12,10 +12,13 @@ the project's own sentiment data is never tuned on and is reported separately ("
 Scored sets, labelled before any tuning (never trained on):
 - benchmarks/data/sentiment_heldout.yml `registers`: 300 messages in registers the training data
   does not use (public posts, reviews, transcribed speech, formal letters, text-speak);
-- its `hard_cases`: sarcasm, negation and mixed messages.
+- its `hard_cases`: sarcasm, negation and mixed messages;
+- its `surface_traps`, a second set written before the second round of tuning: praise full of
+  negative words, anger masked by politeness or sarcasm, plain questions about problems.
 Printed per set: 3-class accuracy, per-class recall, the share of negatives read as positive and of
 positives read as negative, then the escalation threshold's effect (a message escalates when
-negative with at least that confidence): negatives caught, positives and neutrals flagged.
+negative with at least that confidence) on the registers and on the surface traps: negatives caught,
+positives and neutrals flagged.
 
     python benchmarks/sentiment_benchmark.py                 # before vs after, ~2 fine-tunings
     python benchmarks/sentiment_benchmark.py --only after    # quicker, while developing
@@ -46,6 +49,9 @@ OWN_DATA = ROOT / "data" / "nlu" / "sentiment_registers.yml"
 LABELS = ("negative", "neutral", "positive")
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8)
 KEPT_OUT_EVERY = 5
+SURFACE_TRAPS = "surface traps"
+# Sets whose escalation-threshold effect is printed.
+THRESHOLD_SETS = ("registers (all)", f"{SURFACE_TRAPS} (all)")
 
 
 def held_out_sets() -> dict[str, list[tuple[str, str]]]:
@@ -56,11 +62,12 @@ def held_out_sets() -> dict[str, list[tuple[str, str]]]:
         items = [(text, label) for label, texts in by_label.items() for text in texts]
         sets["registers (all)"].extend(items)
         sets[f"  {register}"] = items
-    sets["hard cases (all)"] = []
-    for kind, by_label in data["hard_cases"].items():
-        items = [(text, label) for label, texts in by_label.items() for text in texts]
-        sets["hard cases (all)"].extend(items)
-        sets[f"  {kind}"] = items
+    for section, name in (("hard_cases", "hard cases"), ("surface_traps", SURFACE_TRAPS)):
+        sets[f"{name} (all)"] = []
+        for kind, by_label in data[section].items():
+            items = [(text, label) for label, texts in by_label.items() for text in texts]
+            sets[f"{name} (all)"].extend(items)
+            sets[f"  {kind}"] = items
     return sets
 
 
@@ -199,13 +206,14 @@ def report(
         start = offsets[set_name]
         predicted = [label for label, _ in sentiment[start : start + len(items)]]
         lines += sentiment_rows(set_name, predicted, [t for _, t in items])
-    registers = sets["registers (all)"]
-    start = offsets["registers (all)"]
-    lines.append("escalation threshold on the registers (all): share that escalates")
-    lines.append(
-        f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}"
-    )
-    lines += threshold_rows(sentiment[start : start + len(registers)], [t for _, t in registers])
+    for set_name in THRESHOLD_SETS:
+        items = sets[set_name]
+        start = offsets[set_name]
+        lines.append(f"escalation threshold on the {set_name}: share that escalates")
+        lines.append(
+            f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}"
+        )
+        lines += threshold_rows(sentiment[start : start + len(items)], [t for _, t in items])
     start = offsets["intent test"]
     truth = [intent for _, intent in intents]
     predicted = predictions["intents"][start : start + len(intents)]
@@ -246,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         texts += [text for text, _ in intents]
         print(
             f"held-out registers {len(sets['registers (all)'])}, hard cases {len(sets['hard cases (all)'])}, "
+            f"surface traps {len(sets[f'{SURFACE_TRAPS} (all)'])}, "
             f"own kept out {len(kept_out)}, intent test {len(intents)}; seed {args.seed}; "
             f"load average {open('/proc/loadavg').read().split()[:3]}",
             flush=True,
