@@ -6,8 +6,9 @@ Two classifiers are fine-tuned in one run, each in its own process with its own 
 - "after": this working tree's code and data/nlu.
 Both leave out the intent benchmark's test split of the baseline data (25 %, seed 7, as
 `intent_benchmark.py --split 0.25 --seed 7` draws it), so the intent macro-F1 on that split is printed
-too. "after" also leaves out every fifth example of data/nlu/sentiment_registers.yml: that part of
-the project's own sentiment data is never tuned on and is reported separately ("own, kept out").
+too. "after" also leaves out every fifth example of data/nlu/sentiment_registers.yml and of
+data/nlu/sentiment_contrasts.yml: that part of the project's own sentiment data is never tuned on
+and is reported separately ("own, kept out").
 
 Scored sets, labelled before any tuning (never trained on):
 - benchmarks/data/sentiment_heldout.yml `registers`: 300 messages in registers the training data
@@ -45,7 +46,10 @@ sys.path.insert(0, str(ROOT))
 from bot.environment import PROJECT_ENV  # noqa: E402
 
 HELD_OUT = ROOT / "benchmarks" / "data" / "sentiment_heldout.yml"
-OWN_DATA = ROOT / "data" / "nlu" / "sentiment_registers.yml"
+# The project's own tone examples; every fifth of each file is kept out of "after"'s training.
+OWN_DATA = tuple(
+    ROOT / "data" / "nlu" / name for name in ("sentiment_registers.yml", "sentiment_contrasts.yml")
+)
 LABELS = ("negative", "neutral", "positive")
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8)
 KEPT_OUT_EVERY = 5
@@ -81,12 +85,18 @@ def _rasa_examples(path: Path) -> list[tuple[str, str, object]]:
     ]
 
 
-def own_kept_out() -> list[tuple[str, str]]:
-    """Every fifth example of the project's own sentiment file, with its label."""
+def own_kept_out() -> dict[str, list[tuple[str, str]]]:
+    """{file name: every fifth example of that own sentiment file, with its label}."""
     from rasa_llm.intent.data import sentiment_from_metadata
 
-    examples = _rasa_examples(OWN_DATA)
-    return [(text, sentiment_from_metadata(meta)) for text, _, meta in examples[::KEPT_OUT_EVERY]]
+    return {
+        path.name: [
+            (text, sentiment_from_metadata(meta))
+            for text, _, meta in _rasa_examples(path)[::KEPT_OUT_EVERY]
+        ]
+        for path in OWN_DATA
+        if path.exists()
+    }
 
 
 def intent_test_split(baseline_nlu: Path, seed: int) -> list[tuple[str, str]]:
@@ -239,8 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sets = held_out_sets()
-    kept_out = own_kept_out()
+    kept_out_by_file = own_kept_out()
+    kept_out = [item for items in kept_out_by_file.values() for item in items]
     sets["own, kept out"] = kept_out
+    for file_name, items in kept_out_by_file.items():
+        sets[f"  {file_name.removesuffix('.yml')}"] = items
     with tempfile.TemporaryDirectory(prefix="sentiment-benchmark-") as tmp:
         work = Path(tmp)
         baseline = extract_baseline(args.baseline, work / "baseline")
