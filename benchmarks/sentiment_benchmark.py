@@ -6,16 +6,20 @@ Two classifiers are fine-tuned in one run, each in its own process with its own 
 - "after": this working tree's code and data/nlu.
 Both leave out the intent benchmark's test split of the baseline data (25 %, seed 7, as
 `intent_benchmark.py --split 0.25 --seed 7` draws it), so the intent macro-F1 on that split is printed
-too. "after" also leaves out every fifth example of data/nlu/sentiment_registers.yml: that part of
-the project's own sentiment data is never tuned on and is reported separately ("own, kept out").
+too. "after" also leaves out every fifth example of data/nlu/sentiment_registers.yml and of
+data/nlu/sentiment_contrasts.yml: that part of the project's own sentiment data is never tuned on
+and is reported separately ("own, kept out").
 
 Scored sets, labelled before any tuning (never trained on):
 - benchmarks/data/sentiment_heldout.yml `registers`: 300 messages in registers the training data
   does not use (public posts, reviews, transcribed speech, formal letters, text-speak);
-- its `hard_cases`: sarcasm, negation and mixed messages.
+- its `hard_cases`: sarcasm, negation and mixed messages;
+- its `surface_traps`, a second set written before the second round of tuning: praise full of
+  negative words, anger masked by politeness or sarcasm, plain questions about problems.
 Printed per set: 3-class accuracy, per-class recall, the share of negatives read as positive and of
 positives read as negative, then the escalation threshold's effect (a message escalates when
-negative with at least that confidence): negatives caught, positives and neutrals flagged.
+negative with at least that confidence) on the registers and on the surface traps: negatives caught,
+positives and neutrals flagged.
 
     python benchmarks/sentiment_benchmark.py                 # before vs after, ~2 fine-tunings
     python benchmarks/sentiment_benchmark.py --only after    # quicker, while developing
@@ -42,10 +46,16 @@ sys.path.insert(0, str(ROOT))
 from bot.environment import PROJECT_ENV  # noqa: E402
 
 HELD_OUT = ROOT / "benchmarks" / "data" / "sentiment_heldout.yml"
-OWN_DATA = ROOT / "data" / "nlu" / "sentiment_registers.yml"
+# The project's own tone examples; every fifth of each file is kept out of "after"'s training.
+OWN_DATA = tuple(
+    ROOT / "data" / "nlu" / name for name in ("sentiment_registers.yml", "sentiment_contrasts.yml")
+)
 LABELS = ("negative", "neutral", "positive")
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8)
 KEPT_OUT_EVERY = 5
+SURFACE_TRAPS = "surface traps"
+# Sets whose escalation-threshold effect is printed.
+THRESHOLD_SETS = ("registers (all)", f"{SURFACE_TRAPS} (all)")
 
 
 def held_out_sets() -> dict[str, list[tuple[str, str]]]:
@@ -56,11 +66,12 @@ def held_out_sets() -> dict[str, list[tuple[str, str]]]:
         items = [(text, label) for label, texts in by_label.items() for text in texts]
         sets["registers (all)"].extend(items)
         sets[f"  {register}"] = items
-    sets["hard cases (all)"] = []
-    for kind, by_label in data["hard_cases"].items():
-        items = [(text, label) for label, texts in by_label.items() for text in texts]
-        sets["hard cases (all)"].extend(items)
-        sets[f"  {kind}"] = items
+    for section, name in (("hard_cases", "hard cases"), ("surface_traps", SURFACE_TRAPS)):
+        sets[f"{name} (all)"] = []
+        for kind, by_label in data[section].items():
+            items = [(text, label) for label, texts in by_label.items() for text in texts]
+            sets[f"{name} (all)"].extend(items)
+            sets[f"  {kind}"] = items
     return sets
 
 
@@ -74,12 +85,18 @@ def _rasa_examples(path: Path) -> list[tuple[str, str, object]]:
     ]
 
 
-def own_kept_out() -> list[tuple[str, str]]:
-    """Every fifth example of the project's own sentiment file, with its label."""
+def own_kept_out() -> dict[str, list[tuple[str, str]]]:
+    """{file name: every fifth example of that own sentiment file, with its label}."""
     from rasa_llm.intent.data import sentiment_from_metadata
 
-    examples = _rasa_examples(OWN_DATA)
-    return [(text, sentiment_from_metadata(meta)) for text, _, meta in examples[::KEPT_OUT_EVERY]]
+    return {
+        path.name: [
+            (text, sentiment_from_metadata(meta))
+            for text, _, meta in _rasa_examples(path)[::KEPT_OUT_EVERY]
+        ]
+        for path in OWN_DATA
+        if path.exists()
+    }
 
 
 def intent_test_split(baseline_nlu: Path, seed: int) -> list[tuple[str, str]]:
@@ -199,13 +216,14 @@ def report(
         start = offsets[set_name]
         predicted = [label for label, _ in sentiment[start : start + len(items)]]
         lines += sentiment_rows(set_name, predicted, [t for _, t in items])
-    registers = sets["registers (all)"]
-    start = offsets["registers (all)"]
-    lines.append("escalation threshold on the registers (all): share that escalates")
-    lines.append(
-        f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}"
-    )
-    lines += threshold_rows(sentiment[start : start + len(registers)], [t for _, t in registers])
+    for set_name in THRESHOLD_SETS:
+        items = sets[set_name]
+        start = offsets[set_name]
+        lines.append(f"escalation threshold on the {set_name}: share that escalates")
+        lines.append(
+            f"  {'threshold':<10}{'negatives caught':>18}{'positives flagged':>18}{'neutrals flagged':>18}"
+        )
+        lines += threshold_rows(sentiment[start : start + len(items)], [t for _, t in items])
     start = offsets["intent test"]
     truth = [intent for _, intent in intents]
     predicted = predictions["intents"][start : start + len(intents)]
@@ -231,8 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sets = held_out_sets()
-    kept_out = own_kept_out()
+    kept_out_by_file = own_kept_out()
+    kept_out = [item for items in kept_out_by_file.values() for item in items]
     sets["own, kept out"] = kept_out
+    for file_name, items in kept_out_by_file.items():
+        sets[f"  {file_name.removesuffix('.yml')}"] = items
     with tempfile.TemporaryDirectory(prefix="sentiment-benchmark-") as tmp:
         work = Path(tmp)
         baseline = extract_baseline(args.baseline, work / "baseline")
@@ -246,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         texts += [text for text, _ in intents]
         print(
             f"held-out registers {len(sets['registers (all)'])}, hard cases {len(sets['hard cases (all)'])}, "
+            f"surface traps {len(sets[f'{SURFACE_TRAPS} (all)'])}, "
             f"own kept out {len(kept_out)}, intent test {len(intents)}; seed {args.seed}; "
             f"load average {open('/proc/loadavg').read().split()[:3]}",
             flush=True,
