@@ -78,7 +78,8 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         entry = self._live.pop(tracker.sender_id, None)
         if entry is None or entry[0] is not tracker:
             await super().save(tracker)  # Rasa's own way: count what is stored, write the rest
-            self._remember(tracker, self._stored_rows(tracker.sender_id))
+            if self.cached_conversations:
+                self._remember(tracker, self._stored_rows(tracker.sender_id))
             return
         _, saved_events, stored_rows = entry
         new_events = list(itertools.islice(tracker.events, saved_events, None))
@@ -90,8 +91,6 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self._remember(tracker, stored_rows + len(new_events))
 
     def _remember(self, tracker: DialogueStateTracker, stored_rows: int) -> None:
-        if self.cached_conversations == 0:
-            return
         self._live[tracker.sender_id] = (tracker, len(tracker.events), stored_rows)
         while len(self._live) > self.cached_conversations:
             self._live.popitem(last=False)

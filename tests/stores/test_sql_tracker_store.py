@@ -138,6 +138,9 @@ def test_keeps_at_most_the_configured_number_of_conversations(tmp_path):
         converse(store, sender, ["hi"])
     assert list(store._live) == ["b", "c"]
     assert run(store.retrieve("a")).latest_message.text == "hi"  # from the database
+    off = sqlite_store(tmp_path / "off.db", cached_conversations=0)
+    converse(off, "a", ["hi", "thanks"])
+    assert not off._live and run(off.retrieve("a")).latest_message.text == "thanks"
     for wrong in (-1, "500", 2.5, True):
         with pytest.raises(ValueError, match="cached_conversations"):
             sqlite_store(tmp_path / "u.db", cached_conversations=wrong)
