@@ -271,7 +271,7 @@ def calibrate(data: dict[str, Any]) -> None:
     from rasa_llm.knowledge.index import KnowledgeIndex
     from rasa_llm.knowledge.kb import chunk_passages, load_knowledge_base
     from rasa_llm.knowledge.relevance import RelevanceCheck
-    from rasa_llm.knowledge.responder import RetrievedPassage
+    from rasa_llm.knowledge.retrieval import retrieved_passage
     from rasa_llm.shared.models import default_encoder_path
 
     encoder = load_encoder(default_encoder_path())  # KnowledgeRetriever's default encoder
@@ -280,12 +280,11 @@ def calibrate(data: dict[str, Any]) -> None:
     )
     rows = []
     for item in data["tuning"]["questions"]:
-        hits = [RetrievedPassage(h.passage.id, h.passage.title, h.passage.text, h.score)
-                for h in index.query(encoder, item["text"], 3)]
+        hits = [retrieved_passage(h) for h in index.query(encoder, item["text"], 3)]
         judged = RelevanceCheck(encoder, 0.0).judge(item["text"], hits)
         rows.append((item["gold"], [(j.passage.id, j.passage.score, j.relevance) for j in judged]))
     grid = []
-    for min_score in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65):
+    for min_score in (0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
         for min_relevance in (0.45, 0.5, 0.525, 0.55, 0.575, 0.6):
             counts = {"right": 0, "wrong": 0, "dont_know": 0}
             for gold, hits in rows:

@@ -6,6 +6,11 @@ both the simplest and the fastest search (well under a millisecond). A small sen
 - the share of the message's content words found in the passage (`lexical_weight`);
 - a bonus for a product passage whose name the message mentions (`name_weight`): the shortest
   leading words of the name that no other product shares ("ridgeline 2", "stormfront rain jacket").
+Besides its own text, a passage is embedded once per question customers ask that it answers
+(questions.yml): a message worded like one of them finds the passage even when it shares few words
+with it. A passage scores its best row; a question's similarity counts `question_weight` times, since
+two questions share their form ("can I pay with american express" / "is express available abroad")
+where a question and a passage do not.
 """
 from __future__ import annotations
 
@@ -30,15 +35,6 @@ EMBEDDINGS_FILE = "embeddings.npy"
 class ScoredPassage:
     passage: Passage
     score: float
-
-    def as_parse_data(self) -> dict[str, Any]:
-        """The shape the NLU parse data promises (docs/contracts.md)."""
-        return {
-            "id": self.passage.id,
-            "title": self.passage.title,
-            "text": self.passage.text,
-            "score": round(self.score, 4),
-        }
 
 
 def _name_words(text: str) -> list[str]:
@@ -68,8 +64,19 @@ def product_name_patterns(passages: Sequence[Passage]) -> list[re.Pattern | None
     ]
 
 
+def embedded_texts(passages: Sequence[Passage]) -> tuple[list[str], list[int]]:
+    """The texts the index embeds, with the position of the passage each belongs to: every passage's
+    own text first (in order), then the questions of each passage."""
+    texts = [passage.embedding_text() for passage in passages]
+    owners = list(range(len(passages)))
+    for position, passage in enumerate(passages):
+        texts.extend(passage.questions)
+        owners.extend([position] * len(passage.questions))
+    return texts, owners
+
+
 class KnowledgeIndex:
-    """Passages (or their parts) with one unit-length embedding each."""
+    """Passages (or their parts) with one unit-length embedding per embedded text (`embedded_texts`)."""
 
     def __init__(
         self,
@@ -78,15 +85,21 @@ class KnowledgeIndex:
         encoder_identity: str,
         lexical_weight: float = 0.2,
         name_weight: float = 0.3,
+        question_weight: float = 0.8,
     ) -> None:
-        if len(passages) != embeddings.shape[0]:
-            raise ValueError(f"{len(passages)} passages but {embeddings.shape[0]} embeddings.")
         self.passages = list(passages)
+        self._owners = np.array(embedded_texts(self.passages)[1], dtype=np.int64)
+        if len(self._owners) != embeddings.shape[0]:
+            raise ValueError(f"{len(self._owners)} texts to embed but {embeddings.shape[0]} embeddings.")
         self.embeddings = embeddings.astype(np.float32)
         self.encoder_identity = encoder_identity
         self.lexical_weight = lexical_weight
         self.name_weight = name_weight
-        self._words = [content_words(f"{p.title} {p.text}") for p in self.passages]
+        self.question_weight = question_weight
+        self._row_weights = np.where(
+            np.arange(len(self._owners)) < len(self.passages), 1.0, question_weight
+        ).astype(np.float32)
+        self._words = [content_words(" ".join((p.title, p.text, *p.questions))) for p in self.passages]
         self._names = product_name_patterns(self.passages)
 
     @classmethod
@@ -96,28 +109,30 @@ class KnowledgeIndex:
         encoder: SentenceEncoder,
         lexical_weight: float = 0.2,
         name_weight: float = 0.3,
+        question_weight: float = 0.8,
     ) -> KnowledgeIndex:
-        embeddings = encoder.encode([passage.embedding_text() for passage in passages])
-        return cls(passages, embeddings, encoder.identity, lexical_weight, name_weight)
+        embeddings = encoder.encode(embedded_texts(passages)[0])
+        return cls(passages, embeddings, encoder.identity, lexical_weight, name_weight, question_weight)
 
     def search(self, query: np.ndarray, k: int, query_text: str = "") -> list[ScoredPassage]:
         """The `k` best passages for a unit-length query vector (and the text it embeds), one entry
         per passage id."""
-        scores = self.embeddings @ query.astype(np.float32)
+        bonus = np.zeros(len(self.passages), dtype=np.float32)
         words = content_words(query_text)
         if words and self.lexical_weight:
             overlap = np.array(
                 [len(words & passage_words) for passage_words in self._words], dtype=np.float32
             )
-            scores = scores + self.lexical_weight * overlap / len(words)
+            bonus += self.lexical_weight * overlap / len(words)
         if query_text and self.name_weight:
             text = " ".join(_name_words(query_text))
             named = np.array([bool(p and p.search(text)) for p in self._names], dtype=np.float32)
-            scores = scores + self.name_weight * named
+            bonus += self.name_weight * named
+        scores = (self.embeddings @ query.astype(np.float32)) * self._row_weights + bonus[self._owners]
         results: list[ScoredPassage] = []
         seen = set()
         for row in np.argsort(-scores):
-            passage = self.passages[int(row)]
+            passage = self.passages[int(self._owners[row])]
             if passage.id in seen:
                 continue
             seen.add(passage.id)
@@ -136,8 +151,10 @@ class KnowledgeIndex:
         np.save(folder / EMBEDDINGS_FILE, self.embeddings, allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path, lexical_weight: float = 0.2, name_weight: float = 0.3) -> KnowledgeIndex:
+    def load(
+        cls, folder: Path, lexical_weight: float = 0.2, name_weight: float = 0.3, question_weight: float = 0.8
+    ) -> KnowledgeIndex:
         payload = json.loads((folder / PASSAGES_FILE).read_text(encoding="utf-8"))
         embeddings = np.load(folder / EMBEDDINGS_FILE, allow_pickle=False)
         passages = [Passage.from_dict(item) for item in payload["passages"]]
-        return cls(passages, embeddings, payload["encoder"], lexical_weight, name_weight)
+        return cls(passages, embeddings, payload["encoder"], lexical_weight, name_weight, question_weight)

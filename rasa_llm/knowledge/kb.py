@@ -1,7 +1,9 @@
 """Load the knowledge base: Markdown passages written by designers and the product catalogue.
 
 Markdown files hold one passage per `## Title {#id}` heading (see data/knowledge/README.md);
-`products.yml` (the shop's catalogue) yields one passage per product and one overview per category.
+`products.yml` (the shop's catalogue) yields one passage per product and one overview per category;
+a YAML file with a `questions` mapping (`questions.yml`) lists, per passage id, questions customers ask
+that the passage answers: retrieval matches a message against them as well as against the passage.
 Long passages are split into parts of at most `max_words` words at sentence boundaries, so that
 each embedded text stays inside the encoder's window; every part keeps its passage's id for citing.
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,8 @@ class Passage:
     text: str
     source: str
     part: int = 0
+    # Questions customers ask that this passage answers (questions.yml); on the first part only.
+    questions: tuple[str, ...] = ()
 
     def embedding_text(self) -> str:
         # The title carries the topic words customers use ("Return window"), so it is embedded too.
@@ -55,6 +59,7 @@ class Passage:
             "text": self.text,
             "source": self.source,
             "part": self.part,
+            "questions": list(self.questions),
         }
 
     @classmethod
@@ -65,6 +70,7 @@ class Passage:
             text=str(data["text"]),
             source=str(data.get("source", "")),
             part=int(data.get("part", 0)),
+            questions=tuple(str(q) for q in data.get("questions", ())),
         )
 
 
@@ -196,8 +202,10 @@ def catalogue_passages(catalogue: dict[str, Any], source: str) -> list[Passage]:
 
 
 def load_knowledge_base(path: Path) -> list[Passage]:
-    """All passages under `path`, with unique ids; raises KnowledgeBaseError on bad input."""
+    """All passages under `path`, with unique ids and their customers' questions; raises
+    KnowledgeBaseError on bad input."""
     passages: list[Passage] = []
+    questions: dict[str, tuple[str, list[str]]] = {}
     for file in knowledge_files(path):
         source = file.name
         try:
@@ -212,12 +220,49 @@ def load_knowledge_base(path: Path) -> list[Passage]:
         except yaml.YAMLError as error:
             raise KnowledgeBaseError(f"{source} is not valid YAML: {error}") from error
         if not isinstance(document, dict):
-            raise KnowledgeBaseError(f"{source}: expected a mapping with a 'products' list.")
-        passages.extend(catalogue_passages(document, source))
+            raise KnowledgeBaseError(f"{source}: expected a mapping with a 'products' or 'questions' key.")
+        if "questions" in document:
+            for passage_id, asked in _asked_questions(document["questions"], source).items():
+                if passage_id in questions:
+                    raise KnowledgeBaseError(
+                        f"{source}: questions for '{passage_id}' are listed in {questions[passage_id][0]} too."
+                    )
+                questions[passage_id] = (source, asked)
+        else:
+            passages.extend(catalogue_passages(document, source))
     if not passages:
         raise KnowledgeBaseError(f"The knowledge base '{path}' has no passages.")
     _check_unique_ids(passages)
-    return passages
+    return _with_questions(passages, questions)
+
+
+def _asked_questions(mapping: Any, source: str) -> dict[str, list[str]]:
+    """A `questions` mapping of passage id -> list of question strings, validated."""
+    if not isinstance(mapping, dict):
+        raise KnowledgeBaseError(f"{source}: 'questions' must map passage ids to lists of questions.")
+    asked: dict[str, list[str]] = {}
+    for passage_id, items in mapping.items():
+        if not isinstance(items, list) or not all(isinstance(q, str) and q.strip() for q in items):
+            raise KnowledgeBaseError(
+                f"{source}: the questions for '{passage_id}' must be a list of non-empty strings."
+            )
+        asked[str(passage_id)] = [normalize_whitespace(q) for q in items]
+    return asked
+
+
+def _with_questions(
+    passages: list[Passage], questions: dict[str, tuple[str, list[str]]]
+) -> list[Passage]:
+    ids = {p.id for p in passages}
+    unknown = sorted(set(questions) - ids)
+    if unknown:
+        source = questions[unknown[0]][0]
+        raise KnowledgeBaseError(
+            f"{source}: questions are listed for passage ids that do not exist: {', '.join(unknown)}."
+        )
+    return [
+        replace(p, questions=tuple(questions[p.id][1])) if p.id in questions else p for p in passages
+    ]
 
 
 def _check_unique_ids(passages: Iterable[Passage]) -> None:
@@ -246,7 +291,12 @@ def chunk_passages(passages: Iterable[Passage], max_words: int) -> list[Passage]
             groups[-1].append(sentence)
         chunks.extend(
             Passage(
-                id=passage.id, title=passage.title, text=" ".join(group), source=passage.source, part=number
+                id=passage.id,
+                title=passage.title,
+                text=" ".join(group),
+                source=passage.source,
+                part=number,
+                questions=passage.questions if number == 1 else (),
             )
             for number, group in enumerate(groups, start=1)
         )

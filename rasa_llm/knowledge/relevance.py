@@ -8,9 +8,9 @@ out, both calibrated on the tuning split of `benchmarks/data/answer_questions.ym
 - the passage's retrieval score (cosine similarity plus the index's word-overlap and name bonuses), at
   least KnowledgeRetriever's `min_retrieval_score` (config.yml): weaker passages are never handed over
   (retrieval.py);
-- the similarity between the question and the passage's closest sentence or its title, at least
-  `min_relevance` (endpoints.yml): a passage that is near the question as a whole but has no sentence
-  about what was asked is refused.
+- the similarity between the question and the passage's closest sentence, its title or one of the
+  questions customers ask that it answers (questions.yml), at least `min_relevance` (endpoints.yml): a
+  passage that is near the question as a whole but has nothing about what was asked is refused.
 
 A fixed template (an informational intent's domain response) has no retrieval score; it is held to
 `min_relevance` alone.
@@ -40,7 +40,7 @@ FOLLOW_UP_MAX_WORDS = 7
 @dataclass(frozen=True)
 class Judged:
     passage: RetrievedPassage
-    relevance: float  # question vs the passage's closest sentence or title
+    relevance: float  # question vs the passage's closest sentence, title or customers' question
 
 
 def is_follow_up(text: str) -> bool:
@@ -69,7 +69,7 @@ class RelevanceCheck:
         """Every passage with its relevance to the question, in the order given."""
         if not passages:
             return []
-        parts = [[p.title, *(split_sentences(p.text) or [p.text])] for p in passages]
+        parts = [[p.title, *(split_sentences(p.text) or [p.text]), *p.questions] for p in passages]
         vectors = self.encoder.encode([question] + [part for sentences in parts for part in sentences])
         question_vector, part_vectors = vectors[0], vectors[1:]
         judged, offset = [], 0

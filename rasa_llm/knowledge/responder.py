@@ -50,12 +50,8 @@ class RetrievedPassage:
     title: str
     text: str
     score: float
-
-    @classmethod
-    def from_parse_data(cls, data: dict[str, Any]) -> RetrievedPassage:
-        return cls(
-            id=str(data["id"]), title=str(data["title"]), text=str(data["text"]), score=float(data["score"])
-        )
+    # Questions customers ask that the passage answers (questions.yml): read by the relevance check.
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

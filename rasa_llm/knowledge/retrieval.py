@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.index import KnowledgeIndex, ScoredPassage
 from rasa_llm.knowledge.responder import RetrievedPassage
@@ -44,7 +46,7 @@ class PassageRetrieval:
             return []
         vectors = self.encoder.encode(texts)
         found = [
-            _retrieved(hit)
+            retrieved_passage(hit)
             for text, vector in zip(texts, vectors, strict=True)
             if text.strip()
             for hit in self.index.search(vector, self.top_k, text)
@@ -55,24 +57,31 @@ class PassageRetrieval:
 
     def _rescore(self, question: str, passages: list[RetrievedPassage]) -> list[RetrievedPassage]:
         """Passages found for different messages, scored against one question the way the index scores
-        them: cosine similarity plus the share of the question's content words they hold."""
+        them: the best cosine similarity of its text or its customers' questions, plus the share of the
+        question's content words they hold."""
         unique = list({p.id: p for p in passages}.values())
         if not unique:
             return []
-        vectors = self.encoder.encode([question] + [f"{p.title}. {p.text}" for p in unique])
+        texts = [[f"{p.title}. {p.text}", *p.questions] for p in unique]
+        vectors = self.encoder.encode([question] + [text for group in texts for text in group])
         cosine = vectors[1:] @ vectors[0]
         words = content_words(question)
-        rescored = []
-        for passage, similarity in zip(unique, cosine, strict=True):
-            overlap = (
-                len(words & content_words(f"{passage.title} {passage.text}")) / len(words) if words else 0.0
-            )
-            rescored.append(replace(passage, score=float(similarity) + self.index.lexical_weight * overlap))
+        rescored, offset = [], 0
+        for passage, group in zip(unique, texts, strict=True):
+            weights = [1.0] + [self.index.question_weight] * (len(group) - 1)
+            similarity = float(np.max(cosine[offset : offset + len(group)] * weights))
+            offset += len(group)
+            passage_words = content_words(" ".join((passage.title, passage.text, *passage.questions)))
+            overlap = len(words & passage_words) / len(words) if words else 0.0
+            rescored.append(replace(passage, score=similarity + self.index.lexical_weight * overlap))
         return sorted(rescored, key=lambda p: -p.score)
 
 
-def _retrieved(hit: ScoredPassage) -> RetrievedPassage:
-    return RetrievedPassage(hit.passage.id, hit.passage.title, hit.passage.text, round(hit.score, 4))
+def retrieved_passage(hit: ScoredPassage) -> RetrievedPassage:
+    passage = hit.passage
+    return RetrievedPassage(
+        passage.id, passage.title, passage.text, round(hit.score, 4), passage.questions
+    )
 
 
 # One name rebound as a whole (atomic in Python), read by the NLG on each knowledge answer.

@@ -57,6 +57,9 @@ class KnowledgeRetriever(GraphComponent):
             "lexical_weight": 0.2,
             # Bonus for a product passage whose name the message mentions.
             "name_weight": 0.3,
+            # How much a message's similarity to a question customers ask of a passage (questions.yml)
+            # counts, against 1 for its similarity to the passage itself.
+            "question_weight": 0.8,
             # A local sentence-encoder folder; None: the packaged all-MiniLM-L6-v2.
             "encoder": None,
             "encoder_backend": "onnx",
@@ -72,6 +75,8 @@ class KnowledgeRetriever(GraphComponent):
     def validate_config(cls, config: dict[str, Any]) -> None:
         if int(config["top_k"]) < 1 or int(config["max_chunk_words"]) < 10:
             raise ValueError("KnowledgeRetriever needs top_k >= 1 and max_chunk_words >= 10.")
+        if not 0.0 <= float(config["question_weight"]) <= 1.0:
+            raise ValueError("KnowledgeRetriever: question_weight must be between 0 and 1.")
         if not 0.0 <= float(config["min_retrieval_score"]) <= 2.0:
             raise ValueError(
                 "KnowledgeRetriever: min_retrieval_score must be between 0 and 2 (cosine plus bonuses)."
@@ -123,9 +128,7 @@ class KnowledgeRetriever(GraphComponent):
         """Index the knowledge base (the NLU training data is not used)."""
         path = Path(self.config["knowledge_path"])
         passages = chunk_passages(load_knowledge_base(path), int(self.config["max_chunk_words"]))
-        self._index = KnowledgeIndex.build(
-            passages, self.encoder, float(self.config["lexical_weight"]), float(self.config["name_weight"])
-        )
+        self._index = KnowledgeIndex.build(passages, self.encoder, *self._weights())
         with self._model_storage.write_to(self._resource) as folder:
             self._index.save(folder)
         logger.info("Indexed %d knowledge-base passages from '%s'.", len(passages), path)
@@ -143,9 +146,7 @@ class KnowledgeRetriever(GraphComponent):
         component = cls(config, model_storage, resource)
         try:
             with model_storage.read_from(resource) as folder:
-                index = KnowledgeIndex.load(
-                    folder, float(component.config["lexical_weight"]), float(component.config["name_weight"])
-                )
+                index = KnowledgeIndex.load(folder, *component._weights())
         except ValueError:
             logger.warning(
                 "The model has no knowledge-base index for '%s': knowledge answers abstain until the model "
@@ -157,12 +158,14 @@ class KnowledgeRetriever(GraphComponent):
         if index.encoder_identity != component.encoder.identity:
             # Vectors from another encoder are not comparable with this one's queries.
             logger.warning("The knowledge index was built with another encoder; re-embedding its passages.")
-            index = KnowledgeIndex.build(
-                index.passages, component.encoder, index.lexical_weight, index.name_weight
-            )
+            index = KnowledgeIndex.build(index.passages, component.encoder, *component._weights())
         component._index = index
         serve(component.retrieval())
         return component
+
+    def _weights(self) -> tuple[float, float, float]:
+        """The index's scoring weights (lexical, name, question) from this component's config."""
+        return tuple(float(self.config[key]) for key in ("lexical_weight", "name_weight", "question_weight"))
 
     def retrieval(self) -> PassageRetrieval | None:
         """Retrieval with this component's index and settings; None before training."""

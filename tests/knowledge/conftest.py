@@ -11,7 +11,7 @@ from rasa_llm.knowledge.encoder import SentenceEncoder, load_encoder
 from rasa_llm.knowledge.index import KnowledgeIndex
 from rasa_llm.knowledge.kb import chunk_passages, load_knowledge_base
 from rasa_llm.knowledge.responder import RetrievedPassage
-from rasa_llm.knowledge.retrieval import PassageRetrieval, serve
+from rasa_llm.knowledge.retrieval import PassageRetrieval, retrieved_passage, serve
 from rasa_llm.shared.models import default_encoder_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,10 +33,7 @@ def retrieve(index: KnowledgeIndex, encoder: SentenceEncoder):
     """question -> the best passages of the index, however weak (retrieval before its threshold)."""
 
     def run(question: str, k: int = 3) -> list[RetrievedPassage]:
-        return [
-            RetrievedPassage(hit.passage.id, hit.passage.title, hit.passage.text, hit.score)
-            for hit in index.query(encoder, question, k)
-        ]
+        return [retrieved_passage(hit) for hit in index.query(encoder, question, k)]
 
     return run
 

@@ -111,3 +111,55 @@ def test_the_fingerprint_follows_the_indexed_files_only(tmp_path: Path) -> None:
 
     (tmp_path / "faq.md").write_text("## Hours {#hours}\nOpen on weekdays.\n")
     assert fingerprint_knowledge_base(tmp_path) != before
+
+
+QUESTIONS = """questions:
+  return-window:
+  - how long do i have to send it back
+  - "return deadline?"
+"""
+
+
+def test_customers_questions_are_attached_to_their_passages(tmp_path: Path) -> None:
+    (tmp_path / "returns.md").write_text(MARKDOWN)
+    (tmp_path / "questions.yml").write_text(QUESTIONS)
+
+    passages = {p.id: p for p in load_knowledge_base(tmp_path)}
+
+    assert passages["return-window"].questions == ("how long do i have to send it back", "return deadline?")
+    assert passages["items-that-cannot-be-returned"].questions == ()
+
+
+@pytest.mark.parametrize(
+    "questions, message",
+    [
+        ("questions:\n  no-such-passage:\n  - where is it\n", "do not exist: no-such-passage"),
+        ("questions:\n  return-window: how long\n", "must be a list of non-empty strings"),
+        ("questions:\n  return-window:\n  - ''\n", "must be a list of non-empty strings"),
+        ("questions: [a, b]\n", "must map passage ids"),
+    ],
+)
+def test_malformed_questions_get_clear_errors(tmp_path: Path, questions: str, message: str) -> None:
+    (tmp_path / "returns.md").write_text(MARKDOWN)
+    (tmp_path / "questions.yml").write_text(questions)
+
+    with pytest.raises(KnowledgeBaseError, match=message):
+        load_knowledge_base(tmp_path)
+
+
+def test_a_split_passage_keeps_its_questions_on_its_first_part() -> None:
+    sentence = "This sentence has exactly eight words in it."
+    passage = parse_markdown("## Long {#long}\n" + " ".join([sentence] * 5), "x.md")[0]
+    asked = passage.__class__(**{**passage.__dict__, "questions": ("is it long",)})
+
+    parts = chunk_passages([asked], max_words=20)
+
+    assert [p.questions for p in parts] == [("is it long",), (), ()]
+
+
+def test_every_passage_of_the_real_knowledge_base_lists_questions_customers_ask() -> None:
+    passages = [p for p in load_knowledge_base(KNOWLEDGE) if p.source != CATALOGUE_SOURCE]
+
+    assert passages and all(len(p.questions) >= 5 for p in passages), [
+        p.id for p in passages if len(p.questions) < 5
+    ]

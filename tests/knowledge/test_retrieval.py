@@ -1,6 +1,7 @@
 """Retrieval over the real knowledge base with the packaged encoder."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,23 +13,24 @@ from rasa_llm.knowledge.kb import CATALOGUE_SOURCE, Passage
 
 
 @pytest.mark.parametrize(
-    "question, passage_id",
+    "question, passage_ids",
     [
-        ("how many days do I have to send an item back", "return-window"),
-        ("what does express delivery cost", "shipping-options"),
-        ("can I pay with american express", "payment-methods"),
-        ("I forgot my password, help", "password-reset"),
-        (
-            "how long is the warranty on a sleeping bag",
-            "warranty-by-type",
-        ),  # lists every product type, sleeping bags included
-        ("how much does the ridgeline 2 tent weigh", "lk-tnt-201"),
-        ("do you deliver abroad", "international-shipping"),
+        ("how many days do I have to send an item back", {"return-window"}),
+        ("what does express delivery cost", {"shipping-options"}),
+        # Not the passage about express delivery abroad, whose customers' questions say "express".
+        ("can I pay with american express", {"payment-methods"}),
+        ("I forgot my password, help", {"password-reset"}),
+        # Both give the sleeping bags' warranty (gear in general, and every product type).
+        ("how long is the warranty on a sleeping bag", {"warranty-gear", "warranty-by-type"}),
+        ("how much does the ridgeline 2 tent weigh", {"lk-tnt-201"}),
+        ("do you deliver abroad", {"international-shipping", "shipping-countries"}),
+        ("is your customer service open on sundays", {"support-hours"}),
+        ("click and collect?", {"store-pickup"}),
     ],
 )
 def test_the_passage_that_answers_is_retrieved_first(index: KnowledgeIndex, encoder: SentenceEncoder,
-                                                     question: str, passage_id: str) -> None:
-    assert index.query(encoder, question, 3)[0].passage.id == passage_id
+                                                     question: str, passage_ids: set[str]) -> None:
+    assert index.query(encoder, question, 3)[0].passage.id in passage_ids
 
 
 @pytest.mark.parametrize(
@@ -120,3 +122,23 @@ def test_repeated_texts_are_embedded_once_with_the_same_vectors(encoder: Sentenc
     np.testing.assert_allclose(again[[0, 2]], first[[1, 0]], atol=1e-6)
     np.testing.assert_allclose(again[1], encoder._encode(["a new question"], 32)[0], atol=1e-6)
     assert fresh.encode([]).shape == (0, 0)
+
+
+def test_a_message_worded_like_a_customers_question_finds_its_passage(encoder: SentenceEncoder) -> None:
+    collection = Passage("collection", "Delivery only", "Every order travels by carrier to the address given.", "a.md")
+    gift = Passage("gift", "Gift cards", "Gift cards are sent by email and can be spent on anything.", "a.md")
+    message = "can i grab my stuff from your shop myself"
+
+    plain = KnowledgeIndex.build([collection, gift], encoder)
+    asked = KnowledgeIndex.build(
+        [replace(collection, questions=("can i pick up my order at one of your shops",)), gift], encoder
+    )
+
+    best = asked.query(encoder, message, 2)
+    assert best[0].passage.id == "collection"
+    assert best[0].score > plain.query(encoder, message, 2)[0].score + 0.1
+    assert len(asked.embeddings) == 3 and [h.passage.id for h in best].count("collection") == 1
+    # A saved index with questions loads with the same rows.
+    assert KnowledgeIndex(asked.passages, asked.embeddings, asked.encoder_identity).query(
+        encoder, message, 1
+    )[0].passage.id == "collection"
