@@ -1,6 +1,7 @@
 """Slot names and the few helpers every action shares."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -71,3 +72,32 @@ def shop_unavailable(dispatcher: CollectingDispatcher, what: str) -> EventList:
 
 def clear(slots: Any) -> EventList:
     return [SlotSet(name, None) for name in slots]
+
+
+KNOWLEDGE_ANSWER = "utter_knowledge_answer"
+# Sent with the knowledge answer: the NLG (rasa_llm.KnowledgeAnswerNLG) leaves the message out when no
+# passage passes its relevance check, instead of saying it does not know.
+ONLY_IF_ANSWERED = "only_if_answered"
+# A question mark, or a clause that opens like a question ("... is that covered", "what can i do"):
+# customers who are upset rarely punctuate.
+_ASKS = re.compile(
+    r"\?|\b(?:is|are|was|does|do|did|can|could|will|would|should|what|how|why|when|where|which)"
+    r"\s+(?:that|this|it|there|i|you|my|your|they|we)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a message asks a question besides venting (a heuristic for short chat messages)."""
+    return bool(_ASKS.search(text))
+
+
+def form_is_starting(tracker: Tracker, form: str) -> bool:
+    """True on the form's first run: no user message since the form was activated. (Rasa already
+    marks the form active when it validates at activation, so `active_loop` cannot tell.)"""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            return True
+    return True

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,9 +16,12 @@ from actions.common import (
     EMAIL,
     HANDOFF_REASON,
     HUMAN_OFFERED,
+    KNOWLEDGE_ANSWER,
+    ONLY_IF_ANSWERED,
     ORDER_ID,
     SENTIMENT,
     EventList,
+    asks_something,
     latest_intent,
     offer_human,
 )
@@ -37,24 +39,6 @@ ASKED_FOR_A_PERSON = "customer asked for a person"
 ACCEPTS_OFFER = frozenset({"affirm", "contact_human_agent"})
 # Intents whose own response already apologises or hands over.
 ACKNOWLEDGES_FEELINGS = frozenset({"complaint", "contact_human_agent"})
-KNOWLEDGE_ANSWER = "utter_knowledge_answer"
-# Sent with the knowledge answer: the NLG (rasa_llm.KnowledgeAnswerNLG) leaves the message out when no
-# passage passes its relevance check, instead of saying it does not know.
-ONLY_IF_ANSWERED = "only_if_answered"
-# A question mark, or a clause that opens like a question ("... is that covered", "what can i do"):
-# customers who are upset rarely punctuate.
-_ASKS = re.compile(
-    r"\?|\b(?:is|are|was|does|do|did|can|could|will|would|should|what|how|why|when|where|which)"
-    r"\s+(?:that|this|it|there|i|you|my|your|they|we)\b",
-    re.IGNORECASE,
-)
-
-
-def asks_something(text: str) -> bool:
-    """Whether a message asks a question besides venting (a heuristic for short chat messages)."""
-    return bool(_ASKS.search(text))
-
-
 def build_transcript(events: Sequence[JsonObject]) -> list[JsonObject]:
     """The conversation's user and bot messages, newest last, trimmed to what the shop API accepts."""
     transcript = [

@@ -40,6 +40,7 @@ from actions.common import (
     RETURN_SLOTS,
     EventList,
     clear,
+    form_is_starting,
     latest_entities,
     latest_intent,
     shop_unavailable,
@@ -63,17 +64,6 @@ SKIP_REASON = {
     "prefer not to say",
 }
 CANCEL_REASON_NOT_GIVEN = "not given"
-
-
-def _is_starting(tracker: Tracker, form: str) -> bool:
-    """True on the form's first run: no user message since the form was activated. (Rasa already
-    marks the form active when it validates at activation, so `active_loop` cannot tell.)"""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return False
-        if event.get("event") == "active_loop" and event.get("name") == form:
-            return True
-    return True
 
 
 def _inform_product(name: str) -> str:
@@ -132,7 +122,7 @@ class OrderChangeForm(OffersPersonWhenStuck, FormValidationAction):
         return []
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        if _is_starting(tracker, self.form_name()):
+        if form_is_starting(tracker, self.form_name()):
             stale = [slot for slot in self.form_slots if tracker.get_slot(slot) is not None]
             for slot in stale:
                 tracker.slots[slot] = None

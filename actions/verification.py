@@ -6,6 +6,10 @@ order number is kept and only the email is asked again (a mistyped email is the 
 who got the number wrong types the right one, which replaces it whenever it is said). After
 `MAX_ATTEMPTS` wrong pairs, two answers that are neither an order number nor an email, or when the shop
 API cannot be reached, the form ends with `order_verified: false` and the customer is offered a person.
+
+A request worded as a question about how orders work ("can i return socks i opened", "how do i get an
+invoice") gets the knowledge base's answer before the order number is asked: the customer may only have
+wanted to know, and one who wants the change goes on with the form.
 """
 from __future__ import annotations
 
@@ -20,11 +24,15 @@ from rasa_sdk.types import DomainDict
 from actions import messages, normalize
 from actions.common import (
     EMAIL,
+    KNOWLEDGE_ANSWER,
+    ONLY_IF_ANSWERED,
     ORDER_ID,
     ORDER_STATUS,
     ORDER_VERIFIED,
     VERIFICATION_ATTEMPTS,
     EventList,
+    asks_something,
+    form_is_starting,
     latest_entities,
     offer_human,
     shop_unavailable,
@@ -43,6 +51,12 @@ def _said(tracker: Tracker) -> str:
 class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction):
     def name(self) -> str:
         return "validate_order_verification_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
+        if form_is_starting(tracker, "order_verification_form") and asks_something(_said(tracker)):
+            # The NLG sends nothing when no passage is relevant or the question needs the order's data.
+            dispatcher.utter_message(response=KNOWLEDGE_ANSWER, **{ONLY_IF_ANSWERED: True})
+        return await super().run(dispatcher, tracker, domain)
 
     def understood(self, values: dict[str, Any], domain: DomainDict) -> bool:
         # A pair the shop did not confirm was understood; it has its own limit (MAX_ATTEMPTS).

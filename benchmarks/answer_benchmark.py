@@ -15,7 +15,8 @@ ports (bot/testing/stack.py's way, with that checkout's code and endpoints.yml),
 as the first message of a fresh conversation through the REST channel, to each build in turn, and
 reads the outcome from the reply (`custom.sources`, `custom.mode`) and the tracker (actions run,
 form started, `order_request`):
-- a reply citing passages is right when one of them is a gold passage; a fixed template is scored by
+- a reply citing passages is right when one of them is a gold passage (also when an order flow starts
+  after it: counted on its own line too); a fixed template is scored by
   the passages it covers (`templates:` in the data); an abstention or the out-of-scope decline is an
   honest "I don't know"; anything else (another passage or template, an order flow) is wrong-topic;
 - an off-topic request is declined when the reply is an abstention or the decline and no form started;
@@ -139,8 +140,12 @@ class BotUnderTest:
 
 
 def question_outcome(turn: Turn, gold: list[str], templates: dict[str, list[str]]) -> str:
-    """right | wrong | dont_know for one shop question."""
-    if turn.form is not None:
+    """right | wrong | dont_know for one shop question.
+
+    An order flow that starts is wrong-topic unless the reply before it cited a right passage (a
+    question worded like a request, "can i return socks i opened", gets the answer and then the
+    order number is asked: counted right, and shown on its own line)."""
+    if turn.form is not None and not turn.sources & set(gold):
         return "wrong"
     if turn.sources:
         return "right" if turn.sources & set(gold) else "wrong"
@@ -220,6 +225,10 @@ def score_build(
         "right passage": scored.count("right") / len(answerable),
         "wrong-topic (answerable)": scored.count("wrong") / len(answerable),
         "honest don't-know (answerable)": scored.count("dont_know") / len(answerable),
+        "right passage, then an order flow started": sum(
+            outcome == "right" and turn.form is not None
+            for outcome, (item, turn) in zip(scored, answerable, strict=True)
+        ) / len(answerable),
         "unanswerable": len(unanswerable),
         "unanswerable: honest don't-know": unanswered.count("right") / max(1, len(unanswerable)),
         "wrong-topic (all questions)": (scored.count("wrong") + unanswered.count("wrong")) / len(questions),

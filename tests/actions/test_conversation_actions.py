@@ -10,9 +10,9 @@ from actions.conversation import (
     ActionAcknowledgeFrustration,
     ActionHandoff,
     ValidateEveryTurn,
-    asks_something,
     build_transcript,
 )
+from actions.common import asks_something
 from tests.actions.harness import has_human_offer, run, tracker
 
 CONVERSATION = [

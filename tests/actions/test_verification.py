@@ -100,3 +100,23 @@ def test_shop_api_down_ends_the_form_with_an_apology_and_a_person(down_api) -> N
     assert has_human_offer(result)
     assert result.slots()["requested_slot"] is None
     assert result.slots()["order_verified"] is False
+
+
+def test_a_request_worded_as_a_question_gets_the_knowledge_answer_before_the_order_number(api) -> None:
+    asked = run(
+        VALIDATOR,
+        form_tracker(FORM, {}, {}, starting=True, intent="return_item", text="can i return socks i opened"),
+    )
+    knowledge = [m for m in asked.messages if m.get("response") == "utter_knowledge_answer"]
+    assert knowledge and knowledge[0].get("only_if_answered") is True
+
+    told = run(VALIDATOR, form_tracker(FORM, {}, {}, starting=True, intent="return_item", text="return my boots"))
+    assert not any(m.get("response") == "utter_knowledge_answer" for m in told.messages)
+
+    # Only as the form starts: a question answering the form's own question is the form's business.
+    later = run(
+        VALIDATOR,
+        form_tracker(FORM, {}, {"order_id": "what is an order number?"}, requested_slot="order_id",
+                     intent="inform", text="what is an order number?"),
+    )
+    assert not any(m.get("response") == "utter_knowledge_answer" for m in later.messages)
