@@ -224,8 +224,9 @@ def load_knowledge_base(path: Path) -> list[Passage]:
         if "questions" in document:
             for passage_id, asked in _asked_questions(document["questions"], source).items():
                 if passage_id in questions:
+                    first = questions[passage_id][0]
                     raise KnowledgeBaseError(
-                        f"{source}: questions for '{passage_id}' are listed in {questions[passage_id][0]} too."
+                        f"{source}: questions for '{passage_id}' are listed in {first} too."
                     )
                 questions[passage_id] = (source, asked)
         else:

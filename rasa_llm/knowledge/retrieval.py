@@ -52,20 +52,24 @@ class PassageRetrieval:
             for hit in self.index.search(vector, self.top_k, text)
         ]
         if previous is not None:
-            found = self._rescore(asked or f"{previous} {question}", found)
+            found = self._rescore(asked or f"{previous} {question}", question, found)
         return [p for p in found if p.score >= self.min_retrieval_score]
 
-    def _rescore(self, question: str, passages: list[RetrievedPassage]) -> list[RetrievedPassage]:
+    def _rescore(
+        self, question: str, follow_up: str, passages: list[RetrievedPassage]
+    ) -> list[RetrievedPassage]:
         """Passages found for different messages, scored against one question the way the index scores
         them: the best cosine similarity of its text or its customers' questions, plus the share of the
-        question's content words they hold."""
+        follow-up's own content words they hold (what the follow-up adds, "canada" in "and for
+        canada?", is what the passage must be about; the joined question's words would favour the
+        first question's passage)."""
         unique = list({p.id: p for p in passages}.values())
         if not unique:
             return []
         texts = [[f"{p.title}. {p.text}", *p.questions] for p in unique]
         vectors = self.encoder.encode([question] + [text for group in texts for text in group])
         cosine = vectors[1:] @ vectors[0]
-        words = content_words(question)
+        words = content_words(follow_up) or content_words(question)
         rescored, offset = [], 0
         for passage, group in zip(unique, texts, strict=True):
             weights = [1.0] + [self.index.question_weight] * (len(group) - 1)

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from actions.common import asks_something
 from actions.conversation import (
     MAX_TRANSCRIPT_BYTES,
     ActionAcknowledgeFrustration,
@@ -12,7 +13,6 @@ from actions.conversation import (
     ValidateEveryTurn,
     build_transcript,
 )
-from actions.common import asks_something
 from tests.actions.harness import has_human_offer, run, tracker
 
 CONVERSATION = [

@@ -110,7 +110,9 @@ def test_a_request_worded_as_a_question_gets_the_knowledge_answer_before_the_ord
     knowledge = [m for m in asked.messages if m.get("response") == "utter_knowledge_answer"]
     assert knowledge and knowledge[0].get("only_if_answered") is True
 
-    told = run(VALIDATOR, form_tracker(FORM, {}, {}, starting=True, intent="return_item", text="return my boots"))
+    told = run(
+        VALIDATOR, form_tracker(FORM, {}, {}, starting=True, intent="return_item", text="return my boots")
+    )
     assert not any(m.get("response") == "utter_knowledge_answer" for m in told.messages)
 
     # Only as the form starts: a question answering the form's own question is the form's business.

@@ -125,7 +125,9 @@ def test_repeated_texts_are_embedded_once_with_the_same_vectors(encoder: Sentenc
 
 
 def test_a_message_worded_like_a_customers_question_finds_its_passage(encoder: SentenceEncoder) -> None:
-    collection = Passage("collection", "Delivery only", "Every order travels by carrier to the address given.", "a.md")
+    collection = Passage(
+        "collection", "Delivery only", "Every order travels by carrier to the address given.", "a.md"
+    )
     gift = Passage("gift", "Gift cards", "Gift cards are sent by email and can be spent on anything.", "a.md")
     message = "can i grab my stuff from your shop myself"
 

@@ -81,11 +81,6 @@ def test_an_upset_question_gets_empathy_then_the_answer_not_only_the_apology(bot
     assert tracker["slots"]["human_offered"] is True
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap in retrieval, not in the dialogue: the answer after the apology is a product "
-    "passage or an abstention, not the warranty passage",
-)
 @pytest.mark.parametrize("text", UPSET_QUESTIONS)
 def test_the_answer_to_an_upset_warranty_question_is_the_warranty(bot_stack, text: str) -> None:
     bot_messages, _ = _turn(bot_stack, text)
