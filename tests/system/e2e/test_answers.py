@@ -59,6 +59,17 @@ def test_an_order_request_still_starts_its_form(bot_stack):
     assert "order number" in texts(reply)
 
 
+def test_an_order_request_worded_as_a_question_gets_the_answer_before_the_order_number(bot_stack):
+    sender = bot_stack.new_sender()
+    reply = bot_stack.say(sender, "how do i get an invoice")
+    tracker = bot_stack.tracker(sender)
+    assert tracker["active_loop"].get("name") == "order_verification_form"
+    assert tracker["slots"]["order_request"] == "invoice"
+    answered = [i for i, message in enumerate(reply) if "invoices" in sources([message])]
+    asked = [i for i, message in enumerate(reply) if "order number" in (message.get("text") or "").lower()]
+    assert answered and asked and answered[0] < asked[-1], texts(reply)
+
+
 def test_a_follow_up_is_answered_in_the_context_of_the_previous_question(bot_stack):
     sender = bot_stack.new_sender()
     bot_stack.say(sender, "how much does shipping cost")
