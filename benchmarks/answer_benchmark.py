@@ -293,7 +293,7 @@ def calibrate(data: dict[str, Any]) -> None:
         judged = RelevanceCheck(encoder, 0.0).judge(item["text"], hits)
         rows.append((item["gold"], [(j.passage.id, j.passage.score, j.relevance) for j in judged]))
     grid = []
-    for min_score in (0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+    for min_score in (0.5, 0.55, 0.575, 0.6, 0.625, 0.65, 0.675, 0.7, 0.75, 0.8):
         for min_relevance in (0.45, 0.5, 0.525, 0.55, 0.575, 0.6):
             counts = {"right": 0, "wrong": 0, "dont_know": 0}
             for gold, hits in rows:
