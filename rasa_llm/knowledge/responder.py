@@ -95,9 +95,10 @@ class ResponderSettings:
     max_sentences: int = 1
     # Answers generated per question in one batch (CTranslate2: the greedy answer and the answers that
     # start with the model's next likeliest first words), the verified one closest to the question sent.
-    # Measured on the tuning questions with SmolLM2-135M: 1 -> 10, 2 -> 13, 3 -> 17, 4 -> 18 of 48
-    # answered by a verified generation; 6 was no better than 4 and slower.
-    candidates: int = 4
+    # Measured with SmolLM2-135M (benchmarks/fallback_benchmark.py, 2 busy cores): 4 candidates answered
+    # 17/48 tuning and 9/27 held-out questions by a verified generation where 1 answered 11/48 and 5/27,
+    # but at 2.5x the latency (p50 1.85 s vs 0.75 s on the held-out part), past the 1 s target.
+    candidates: int = 1
     timeout: float = 4.0
     extractive_words: int = 50
 
