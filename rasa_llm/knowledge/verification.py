@@ -6,8 +6,10 @@ A generated answer is accepted only when
   every claim word ("all", "free", "most popular", "guaranteed"...);
 - each of its sentences is grounded in one place: one source sentence holds all its numbers, most of
   its content words and every content word the sources use anywhere, so a true price cannot be
-  attached to the wrong product or shipping option; with the same negation (a small model readily
-  turns "cannot be cancelled" into "you can cancel");
+  attached to the wrong product or shipping option; with the same polarity (a small model readily
+  turns "cannot be cancelled" into "you can cancel"; "only while it is processing" denies the other
+  cases); words of the customer's question that no source uses are let through only in a sentence
+  without numbers that is close in meaning to its source sentence;
 - it is close in meaning to at least one passage (cosine similarity of sentence embeddings);
 - it does not repeat the instructions.
 Links that the passages do not contain are removed before the check. Anything else is the caller's
