@@ -38,6 +38,10 @@ _MOVED = {
     "context_passages": "an answer is written from the best relevant passage; how many passages it is chosen "
     "from is KnowledgeRetriever's top_k in config.yml",
     "generate": "use `backend: none` for extractive answers without a model",
+    "temperature": "answer candidates are no longer sampled: each starts from another of the model's "
+    "likeliest first words and is decoded greedily (`candidates` sets how many)",
+    "top_k": "answer candidates are no longer sampled (`candidates` sets how many); the passages' top_k is "
+    "rasa_llm.KnowledgeRetriever's in config.yml",
 }
 
 
@@ -53,8 +57,6 @@ class KnowledgeAnswerConfig:
     api_key_env: str | None = None
     dtype: str = "float32"  # of the torch runtime
     threads: int = 2  # CPU threads of one generation (one at a time per process)
-    temperature: float = 0.7  # sampling of the answer candidates beyond the first
-    top_k: int = 20  # sampling: tokens a candidate draws from (KnowledgeRetriever's top_k counts passages)
     cache_dir: str | None = None  # the generator's converted weights; None: ~/.cache/rasa_llm
     # Generations kept for prompts asked again word for word (0: none); see RememberingGenerator.
     remembered_answers: int = 256
@@ -111,8 +113,6 @@ class KnowledgeAnswerConfig:
             raise ConfigurationError("history_turns and remembered_answers must be 0 or more.")
         if not 1 <= config.threads <= 16:
             raise ConfigurationError("threads must be between 1 and 16.")
-        if config.temperature <= 0 or config.top_k < 1:
-            raise ConfigurationError("temperature must be positive and top_k at least 1.")
         if config.backend == "openai" and not (config.url and config.model):
             raise ConfigurationError(
                 "The openai backend needs `url` (e.g. http://127.0.0.1:8000/v1) and `model`."
@@ -137,15 +137,14 @@ class KnowledgeAnswerConfig:
             dtype=self.dtype,
             max_sentences=self.responder.max_sentences,
             threads=self.threads,
-            temperature=self.temperature,
-            top_k=self.top_k,
             cache_dir=self.cache_dir,
             preload=self.preload,
         )
 
     def build_responder(self, encoder: SentenceEncoder, generator: Generator | None) -> KnowledgeResponder:
-        """The responder for answers checked with `encoder` (the retriever's)."""
-        return KnowledgeResponder(encoder, generator, self.responder)
+        """The responder for answers checked with `encoder` (the retriever's); a generated answer is
+        held to `min_relevance` like every other reply."""
+        return KnowledgeResponder(encoder, generator, self.responder, self.min_relevance)
 
     def build_relevance_check(self, encoder: SentenceEncoder) -> RelevanceCheck:
         return RelevanceCheck(encoder, self.min_relevance)

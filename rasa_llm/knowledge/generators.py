@@ -59,10 +59,10 @@ class RememberingGenerator:
     """A generator that remembers its answers to the last `size` prompts, and generates each once.
 
     Customers ask the same questions in the same words ("what is your return policy?"), and the
-    answer to one prompt does not change: one candidate is decoded greedily by the local model and at
-    temperature 0 by an OpenAI-compatible server. Customers who ask while that prompt is being answered
-    wait for the same generation instead of queueing another. A generation cut short by its deadline
-    or failed is not kept, nor are sampled candidates (more than one per prompt).
+    answer to one prompt does not change: the local model decodes its candidates greedily (see
+    ct2_runtime.py) and an OpenAI-compatible server answers at temperature 0. Customers who ask while
+    that prompt is being answered wait for the same generation instead of queueing another. A
+    generation cut short by its deadline or failed is not kept.
     """
 
     def __init__(self, generator: Generator, size: int) -> None:
@@ -76,15 +76,13 @@ class RememberingGenerator:
     async def generate(
         self, messages: Messages, max_tokens: int, deadline: float, candidates: int = 1
     ) -> Generation:
-        if candidates > 1:
-            return await self.generator.generate(messages, max_tokens, deadline, candidates)
-        key = json.dumps([messages, max_tokens], sort_keys=True)
+        key = json.dumps([messages, max_tokens, candidates], sort_keys=True)
         if key in self._answers:
             self._answers.move_to_end(key)
             return self._answers[key]
         task = self._in_flight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self.generator.generate(messages, max_tokens, deadline, 1))
+            task = asyncio.ensure_future(self.generator.generate(messages, max_tokens, deadline, candidates))
             self._in_flight[key] = task
             task.add_done_callback(lambda done: self._settle(key, done, deadline))
         # A caller that stops waiting (its reply timed out) leaves the generation to the others.
@@ -114,8 +112,6 @@ class LocalGenerator:
         dtype: str = "float32",
         max_sentences: int = 2,
         threads: int = 2,
-        temperature: float = 0.7,
-        top_k: int = 20,
         cache_dir: str | None = None,
         preload: bool = False,
     ) -> None:
@@ -130,8 +126,6 @@ class LocalGenerator:
         self.dtype = dtype
         self.max_sentences = max_sentences
         self.threads = threads
-        self.temperature = temperature
-        self.top_k = top_k
         self.cache_dir = cache_dir
         self._runtime: Any = None
         self._load_lock = threading.Lock()
@@ -180,12 +174,11 @@ class LocalGenerator:
         if not self.model_path.exists():
             raise GeneratorError(f"The generator model '{self.model_path}' does not exist.")
         if is_ct2_folder(self.model_path):
-            return CT2Runtime(self.model_path, self.threads, self.max_sentences, self.temperature, self.top_k)
+            return CT2Runtime(self.model_path, self.threads, self.max_sentences)
         hf_folder = self._hf_folder()
         if self.runtime_name == "ctranslate2":
             try:
-                return CT2Runtime(self._ct2_folder(hf_folder), self.threads, self.max_sentences,
-                                  self.temperature, self.top_k)
+                return CT2Runtime(self._ct2_folder(hf_folder), self.threads, self.max_sentences)
             except Exception as error:  # noqa: BLE001 - any CTranslate2 failure: the slower torch path
                 logger.warning(
                     "CTranslate2 cannot run the generator model '%s' (%s: %s); generating with "

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from rasa_llm.knowledge.text import normalize_whitespace
 from rasa_llm.shared.privacy import mask_personal_data
 
+# Asked for the fact's own sentence, the model keeps the fact's words (which verification can match)
+# where "in the customer's words" made it repeat the question's ("No, you cannot swap your jacket").
 SYSTEM_PROMPT = (
-    "You answer customer questions for the Larkspur Outfitters shop. Reply with one short sentence that "
-    "gives the fact answering the question, in the customer's words."
+    "You answer customer questions for the Larkspur Outfitters shop. Answer with the one sentence of the "
+    "fact that answers the question, shortened if it is long."
 )
 # A made-up example far from the shop's topics, so that its facts can never pass verification.
 EXAMPLE_QUESTION = (
@@ -54,6 +56,21 @@ def sanitize_customer_text(text: str, max_chars: int) -> str:
     return text[:max_chars]
 
 
+def shared_messages(messages: Sequence[dict[str, str]]) -> int:
+    """How many leading `messages` every prompt of build_messages starts with (rules and worked example),
+    so that a runtime may keep the model's state after them; 0 for other prompts."""
+    shared = _leading_messages()
+    return len(shared) if list(messages[: len(shared)]) == shared else 0
+
+
+def _leading_messages() -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": EXAMPLE_QUESTION},
+        {"role": "assistant", "content": EXAMPLE_ANSWER},
+    ]
+
+
 def build_messages(
     question: str, passages: Sequence[ContextPassage], history: Sequence[Turn] = ()
 ) -> list[dict[str, str]]:
@@ -63,11 +80,7 @@ def build_messages(
     so the chat template's role markers delimit it from the instructions.
     """
     facts = " ".join(normalize_whitespace(passage.text) for passage in passages)
-    messages = [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": EXAMPLE_QUESTION},
-        {"role": "assistant", "content": EXAMPLE_ANSWER},
-    ]
+    messages = _leading_messages()
     for turn in history:
         role = "user" if turn.speaker == "customer" else "assistant"
         messages.append({"role": role, "content": sanitize_customer_text(turn.text, MAX_HISTORY_CHARS)})

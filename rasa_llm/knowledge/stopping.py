@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 _CONFIRMED_END = re.compile(r"[.!?]\s")
@@ -27,11 +28,13 @@ def is_finished(text: str, max_sentences: int) -> bool:
 class SentenceStop:
     """Fed one generated token id at a time; says when that sequence should stop."""
 
-    def __init__(self, tokenizer: Any, max_sentences: int, deadline: float) -> None:
+    def __init__(
+        self, tokenizer: Any, max_sentences: int, deadline: float, start: Sequence[int] = ()
+    ) -> None:
         self.tokenizer = tokenizer
         self.max_sentences = max_sentences
         self.deadline = deadline
-        self.ids: list[int] = []
+        self.ids: list[int] = list(start)  # tokens of the answer chosen before this decoding
 
     def add(self, token_id: int) -> bool:
         self.ids.append(token_id)

@@ -107,3 +107,15 @@ _NEGATION = re.compile(
 def is_negated(sentence: str) -> bool:
     """Whether a sentence says that something is not so ("cannot be returned", "isn't free")."""
     return _NEGATION.search(sentence) is not None
+
+
+NEGATED, RESTRICTED, AFFIRMED = "negated", "restricted", "affirmed"
+_RESTRICTION = re.compile(r"\bonly\b", re.IGNORECASE)
+
+
+def polarity(sentence: str) -> str:
+    """NEGATED ("cannot be cancelled"), RESTRICTED ("can be cancelled only while it is processing": so
+    and no otherwise) or AFFIRMED."""
+    if is_negated(sentence):
+        return NEGATED
+    return RESTRICTED if _RESTRICTION.search(sentence) else AFFIRMED

@@ -6,8 +6,10 @@ A generated answer is accepted only when
   every claim word ("all", "free", "most popular", "guaranteed"...);
 - each of its sentences is grounded in one place: one source sentence holds all its numbers, most of
   its content words and every content word the sources use anywhere, so a true price cannot be
-  attached to the wrong product or shipping option; with the same negation (a small model readily
-  turns "cannot be cancelled" into "you can cancel");
+  attached to the wrong product or shipping option; with the same polarity (a small model readily
+  turns "cannot be cancelled" into "you can cancel"; "only while it is processing" denies the other
+  cases); words of the customer's question that no source uses are let through only in a sentence
+  without numbers that is close in meaning to its source sentence;
 - it is close in meaning to at least one passage (cosine similarity of sentence embeddings);
 - it does not repeat the instructions.
 Links that the passages do not contain are removed before the check. Anything else is the caller's
@@ -19,16 +21,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.prompt import SYSTEM_PROMPT
 from rasa_llm.knowledge.text import (
+    AFFIRMED,
+    NEGATED,
     POSSESSIVE,
+    RESTRICTED,
     TOKEN,
     content_words,
     find_urls,
-    is_negated,
     normalize_whitespace,
     numbers_to_digits,
+    polarity,
     split_sentences,
 )
 
@@ -188,6 +195,19 @@ def _subject_words(source: str) -> set[str]:
     return {word for name in extract_names(first) for word in content_words(name) if not word[:1].isdigit()}
 
 
+def _agrees(answer: str, support: Sequence[str]) -> bool:
+    """Whether supporting sentences of these polarities (text.polarity) bear out an answer sentence of
+    polarity `answer`. A restriction ("only while it is processing") denies the other cases, so it
+    does not conflict with a negated answer ("a shipped order cannot be cancelled"), but a negated
+    answer still needs a negated sentence of its own: restricted support alone cannot tell which case
+    the answer denies ("an order cannot be cancelled while it is processing")."""
+    if answer == NEGATED:
+        return NEGATED in support and AFFIRMED not in support
+    if answer == RESTRICTED:
+        return RESTRICTED in support and NEGATED not in support
+    return all(sense == AFFIRMED for sense in support)
+
+
 def _share(words: set[str], known: set[str]) -> float:
     return len(words & known) / len(words) if words else 1.0
 
@@ -196,11 +216,16 @@ class FaithfulnessChecker:
     """Decides whether a generated answer says only what its sources say."""
 
     def __init__(
-        self, encoder: SentenceEncoder, min_similarity: float, min_sentence_support: float = 0.8
+        self,
+        encoder: SentenceEncoder,
+        min_similarity: float,
+        min_sentence_support: float = 0.8,
+        min_paraphrase_similarity: float = 0.7,
     ) -> None:
         self.encoder = encoder
         self.min_similarity = min_similarity
         self.min_sentence_support = min_sentence_support
+        self.min_paraphrase_similarity = min_paraphrase_similarity
         words = normalize_whitespace(SYSTEM_PROMPT.lower()).split()
         self._instruction_ngrams = {
             tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)
@@ -229,7 +254,7 @@ class FaithfulnessChecker:
                 return f"name '{name}'"
         return None
 
-    def ungrounded_sentence(self, answer: str, sources: Sequence[str]) -> str | None:
+    def ungrounded_sentence(self, answer: str, sources: Sequence[str], question: str = "") -> str | None:
         """The first answer sentence that the sources do not support, or None.
 
         A source sentence supports an answer sentence when it holds all its numbers, at least
@@ -237,17 +262,23 @@ class FaithfulnessChecker:
         sources use anywhere: "Standard delivery costs $19.95" takes "$19.95" from the next-day
         sentence and "standard" from another, "the refund is issued immediately after the order is
         shipped" adds "shipped" from a sentence about something else; that is how small models mix
-        up facts. Every supporting sentence must also agree with the answer on negation: "you can
-        cancel a shipped order" is rejected by "an order that has shipped cannot be cancelled".
-        Words of the customer's question get no allowance: in "the camp chair can hold 1.0 kg" the
-        customer's "hold" is what turns the chair's weight into a false load limit.
+        up facts. The supporting sentences must also agree with the answer on polarity (`_agrees`):
+        "you can cancel a shipped order" is rejected by "an order that has shipped cannot be
+        cancelled" and by "you can cancel an order only while it is processing".
+        The customer's own words get an allowance only where they cannot carry a fact: words of the
+        `question` that no source uses ("No, you don't need an account to *buy* something"), in a
+        sentence without numbers (in "the camp chair can hold 1.0 kg" the customer's "hold" turns the
+        chair's weight into a false load limit), and only when the sentence is close in meaning to the
+        source sentence that supports it (`min_paraphrase_similarity`): "you cannot *rent* camping
+        gear" is supported word for word by a sentence about returning used gear, but is not close to it.
         """
         sentences = [
-            (extract_facts(s).numbers, content_words(s), _subject_words(source), is_negated(s), _ranges(s))
+            (extract_facts(s).numbers, content_words(s), _subject_words(source), polarity(s), _ranges(s), s)
             for source in sources
             for s in split_sentences(source)
         ]
-        vocabulary = set().union(*(words for _, words, _, _, _ in sentences)) if sentences else set()
+        vocabulary = set().union(*(item[1] for item in sentences)) if sentences else set()
+        echoed = content_words(question) - vocabulary
         source_text = normalize_whitespace(" ".join(sources))
         for sentence in split_sentences(answer):
             # Numbers of product names ("Basecamp 4") are part of the subject, not facts of the sentence.
@@ -260,19 +291,29 @@ class FaithfulnessChecker:
             if not words:
                 continue
             numbers = extract_facts(unnamed).numbers
+            allowed = set() if numbers else words & echoed
+            checked = words - allowed
             support = [
-                negated
-                for source_numbers, source_words, subject, negated, ranges in sentences
+                (sense, text)
+                for source_numbers, source_words, subject, sense, ranges, text in sentences
                 if numbers <= source_numbers
-                # The passage's subject may go unsaid in its sentence, but does not count as support.
-                and _share(words - subject, source_words) >= self.min_sentence_support
-                and not (words & vocabulary) - source_words - subject
+                # The passage's subject may go unsaid in its sentence, but does not count as support;
+                # nor, next to the customer's words, does a sentence that holds none of the rest.
+                and (not allowed or (checked - subject) & source_words)
+                and _share(checked - subject, source_words) >= self.min_sentence_support
+                and not (checked & vocabulary) - source_words - subject
                 # "1–2 business days" is not "1 business day"
                 and all((low in numbers) == (high in numbers) for low, high in ranges)
             ]
-            if not support or any(negated != is_negated(sentence) for negated in support):
+            if not support or not _agrees(polarity(sentence), [sense for sense, _ in support]):
+                return sentence
+            if allowed and not self._paraphrases(sentence, [text for _, text in support]):
                 return sentence
         return None
+
+    def _paraphrases(self, sentence: str, supporting: Sequence[str]) -> bool:
+        vectors = self.encoder.encode([sentence, *supporting])
+        return float(np.max(vectors[1:] @ vectors[0])) >= self.min_paraphrase_similarity
 
     def echoes_instructions(self, answer: str) -> bool:
         words = normalize_whitespace(answer.lower()).split()
@@ -283,7 +324,7 @@ class FaithfulnessChecker:
         vectors = self.encoder.encode([answer, *sources])
         return tuple(float(score) for score in vectors[1:] @ vectors[0])
 
-    def check(self, answer: str, sources: Sequence[str]) -> Verdict:
+    def check(self, answer: str, sources: Sequence[str], question: str = "") -> Verdict:
         if not answer:
             return Verdict(False, "empty answer")
         if self.echoes_instructions(answer):
@@ -291,7 +332,7 @@ class FaithfulnessChecker:
         unsupported = self.unsupported_fact(answer, sources)
         if unsupported:
             return Verdict(False, f"unsupported {unsupported}")
-        ungrounded = self.ungrounded_sentence(answer, sources)
+        ungrounded = self.ungrounded_sentence(answer, sources, question)
         if ungrounded:
             return Verdict(False, f"ungrounded sentence '{ungrounded[:80]}'")
         similarities = self.similarities(answer, sources)

@@ -225,6 +225,9 @@ def test_the_prompt_sees_the_recent_conversation(served) -> None:
         ({"encoder_backend": "torch"}, "the retriever's encoder"),
         ({"context_passages": 2}, "top_k"),
         ({"generate": False}, "backend: none"),
+        # Candidates are no longer sampled.
+        ({"temperature": 0.7}, "no longer sampled"),
+        ({"top_k": 20}, "no longer sampled"),
     ],
 )
 def test_bad_nlg_settings_fail_at_start_with_a_clear_message(settings: dict, message: str) -> None:

@@ -84,7 +84,7 @@ def test_a_caller_that_times_out_leaves_the_generation_to_the_others():
     assert patient.text == "answer 1 to can I return it?" and len(inner.prompts) == 1
 
 
-def test_failed_late_and_sampled_generations_are_not_remembered():
+def test_failed_and_late_generations_are_not_remembered():
     async def twice(generator, deadline_in: float, candidates: int = 1):
         remembering = RememberingGenerator(generator, size=8)
         for _ in range(2):
@@ -96,8 +96,24 @@ def test_failed_late_and_sampled_generations_are_not_remembered():
 
     assert asyncio.run(twice(CountingGenerator(fail=True), 5.0)) == 2
     assert asyncio.run(twice(CountingGenerator(seconds=0.1), 0.05)) == 2  # past its deadline: cut short
-    assert asyncio.run(twice(CountingGenerator(), 5.0, candidates=3)) == 2
     assert asyncio.run(twice(CountingGenerator(), 5.0)) == 1
+
+
+def test_several_candidates_are_remembered_apart_from_one():
+    # The local model's candidates are greedy continuations of its likeliest first words: the same
+    # prompt always gets the same ones, so they are remembered like a single answer.
+    inner = CountingGenerator()
+    remembering = RememberingGenerator(inner, size=8)
+
+    async def scenario():
+        first = await remembering.generate(ask("can I return it?"), 40, later(), 3)
+        again = await remembering.generate(ask("can I return it?"), 40, later(), 3)
+        single = await remembering.generate(ask("can I return it?"), 40, later(), 1)
+        return first, again, single
+
+    first, again, single = asyncio.run(scenario())
+    assert again is first and len(first.texts) == 3
+    assert len(single.texts) == 1 and len(inner.prompts) == 2
 
 
 def test_only_the_most_recent_prompts_are_kept():

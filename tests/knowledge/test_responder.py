@@ -61,7 +61,7 @@ def test_a_grounded_generation_is_sent_with_its_sources(encoder, retrieve) -> No
     assert answer.generation.tokens == 9
 
 
-def test_the_first_verified_candidate_is_sent(encoder, retrieve) -> None:
+def test_a_verified_candidate_is_sent_over_unverified_ones(encoder, retrieve) -> None:
     generator = ScriptedGenerator(
         "You can return items within 90 days.",  # invented: rejected
         others=("Returns are accepted for a year.", "You can return items within 30 days of delivery."),
@@ -71,6 +71,45 @@ def test_the_first_verified_candidate_is_sent(encoder, retrieve) -> None:
 
     assert generator.candidates_asked == [3]
     assert (answer.mode, answer.text) == (GENERATED, "You can return items within 30 days of delivery.")
+
+
+def test_of_two_verified_candidates_the_one_closer_to_the_question_is_sent(encoder, retrieve) -> None:
+    generator = ScriptedGenerator(
+        "The online return form no longer accepts the order after 30 days.",  # true, but not what was asked
+        others=("You can return items within 30 days of delivery.",),
+    )
+
+    answer = respond(encoder, generator, RETURN_QUESTION, retrieve(RETURN_QUESTION), candidates=2)
+
+    assert (answer.mode, answer.text) == (GENERATED, "You can return items within 30 days of delivery.")
+
+
+def test_a_verified_answer_that_does_not_answer_the_question_is_not_sent(encoder, retrieve) -> None:
+    question = "can I swap my jacket for a bigger size"
+    generator = ScriptedGenerator("We do not swap items directly.")  # true, but says nothing of sizes
+    responder = KnowledgeResponder(encoder, generator, ResponderSettings(), min_relevance=0.55)
+
+    answer = asyncio.run(responder.respond(question, retrieve(question)))
+
+    assert answer.mode == EXTRACTIVE and answer.detail.startswith("relevance")
+    assert "place a new order" in answer.text
+
+
+def test_a_question_that_asks_for_an_amount_needs_an_answer_that_states_one(encoder, retrieve) -> None:
+    question = "what does express shipping cost"
+    true_but_no_answer = "We offer three shipping speeds in the US."  # a number, but not the price
+
+    alone = respond(encoder, ScriptedGenerator(true_but_no_answer), question, retrieve(question))
+    with_amount = respond(
+        encoder,
+        ScriptedGenerator(true_but_no_answer, others=("Express shipping costs $12.95.",)),
+        question,
+        retrieve(question),
+        candidates=2,
+    )
+
+    assert alone.mode == EXTRACTIVE and alone.detail == "no amount for a question that asks for one"
+    assert (with_amount.mode, with_amount.text) == (GENERATED, "Express shipping costs $12.95.")
 
 
 def test_when_no_candidate_passes_the_first_rejection_is_reported(encoder, retrieve) -> None:

@@ -27,6 +27,20 @@ CANCEL = (
 TENT = "Ridgeline 2 Tent (SKU LK-TNT-201) is one of our tents and costs $289.00. Sizes: 2-person."
 
 
+REFUND = (
+    "Refunds always go to the original payment method: a card payment is refunded to the same card, a "
+    "PayPal payment to the same PayPal account. We cannot refund to a different card or pay out cash."
+)
+CHAIR = (
+    "Trail Camp Chair (SKU LK-CMP-030) is one of our camp kitchen gear and costs $59.00. "
+    "Specs: weight 1.0 kg."
+)
+USED_GEAR = (
+    "Items must be unworn and unused, with their original tags still attached. Outdoor gear such as tents, "
+    "stoves and sleeping bags must not have been used outdoors: a tent you camped in cannot be returned."
+)
+
+
 @pytest.fixture
 def checker() -> FaithfulnessChecker:
     # Similarity is tested on its own below; here every answer is "close" to its sources.
@@ -40,6 +54,8 @@ def checker() -> FaithfulnessChecker:
         ("Standard shipping costs $4.95.", [SHIPPING]),
         ("The Ridgeline 2 Tent costs $289.", [TENT]),
         ("An order that has already shipped cannot be cancelled.", [CANCEL]),
+        # Denied by one sentence and restricted ("only while it is processing") by the other.
+        ("You cannot cancel an order that has shipped.", [CANCEL]),
     ],
 )
 def test_answers_that_restate_their_sources_pass(
@@ -61,6 +77,8 @@ def test_answers_that_restate_their_sources_pass(
         # The negation flipped (and "shipped"/"ships", "cancel"/"cancelled" are the same words).
         ("Yes, an order that has already shipped can be cancelled.", [CANCEL], "ungrounded sentence"),
         ("Yes, you can cancel an order that has shipped.", [CANCEL], "ungrounded sentence"),
+        # A restriction alone does not tell which case is denied: this one is allowed.
+        ("An order cannot be cancelled while it is processing.", [CANCEL], "ungrounded sentence"),
         ("The customer wants to know how much shipping is.", [SHIPPING], "ungrounded sentence"),
         ("Express shipping costs $12.95 and takes 1 business day.", [SHIPPING], "ungrounded sentence"),
         ("", [SHIPPING], "empty answer"),
@@ -167,3 +185,35 @@ def test_a_claim_word_without_a_source_is_rejected(checker, answer: str) -> None
 def test_a_number_of_a_product_name_does_not_need_to_be_in_the_fact_sentence(checker) -> None:
     assert checker.check("The basecamp 4 tent has a waterproof rating of 2000 mm.", [BASECAMP]).supported
     assert not checker.check("The basecamp 4 tent has a waterproof rating of 3000 mm.", [BASECAMP]).supported
+
+
+def test_a_paraphrase_in_the_customers_words_passes_but_not_a_flipped_one(encoder: SentenceEncoder) -> None:
+    checker = FaithfulnessChecker(encoder, min_similarity=0.5)
+    question = "can the refund go to a different credit card?"
+
+    assert checker.check("We cannot refund to a different credit card.", [REFUND], question).supported
+    # "credit" is the customer's word: without the question it is a word from nowhere.
+    assert not checker.check("We cannot refund to a different credit card.", [REFUND]).supported
+    flipped = checker.check("Yes, the refund can go to a different credit card.", [REFUND], question)
+    assert flipped.reason.startswith("ungrounded sentence")
+
+
+def test_the_customers_words_get_no_allowance_next_to_a_number(encoder: SentenceEncoder) -> None:
+    checker = FaithfulnessChecker(encoder, min_similarity=0.5)
+    question = "how much weight can the camp chair hold"
+
+    verdict = checker.check("The camp chair can hold 1.0 kg.", [CHAIR], question)
+
+    assert verdict.reason.startswith("ungrounded sentence")
+
+
+def test_the_customers_words_need_a_sentence_close_in_meaning(encoder: SentenceEncoder) -> None:
+    # Word for word, "camping" and "gear" are in a sentence that says "cannot"; but it is about
+    # returning used gear, and whether the shop rents gear out is nowhere in the sources.
+    checker = FaithfulnessChecker(encoder, min_similarity=0.3)
+
+    question = "do you rent out camping gear"
+
+    verdict = checker.check("No, you cannot rent out camping gear.", [USED_GEAR], question)
+
+    assert verdict.reason.startswith("ungrounded sentence")
