@@ -15,11 +15,14 @@ Scored sets, labelled before any tuning (never trained on):
   does not use (public posts, reviews, transcribed speech, formal letters, text-speak);
 - its `hard_cases`: sarcasm, negation and mixed messages;
 - its `surface_traps`, a second set written before the second round of tuning: praise full of
-  negative words, anger masked by politeness or sarcasm, plain questions about problems.
+  negative words, anger masked by politeness or sarcasm, plain questions about problems;
+- its `fresh_registers`, a third set written before the third round of tuning (issue 16): chat,
+  email, social posts, review sentences and the hard kinds mixed, 50 messages of each tone.
 Printed per set: 3-class accuracy, per-class recall, the share of negatives read as positive and of
 positives read as negative, then the escalation threshold's effect (a message escalates when
-negative with at least that confidence) on the registers and on the surface traps: negatives caught,
-positives and neutrals flagged.
+negative with at least that confidence) on the registers, the surface traps and the fresh registers:
+negatives caught, positives and neutrals flagged. `--json` also writes every message's three
+calibrated sentiment probabilities.
 
     python benchmarks/sentiment_benchmark.py                 # before vs after, ~2 fine-tunings
     python benchmarks/sentiment_benchmark.py --only after    # quicker, while developing
@@ -54,8 +57,9 @@ LABELS = ("negative", "neutral", "positive")
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8)
 KEPT_OUT_EVERY = 5
 SURFACE_TRAPS = "surface traps"
+FRESH = "fresh registers"
 # Sets whose escalation-threshold effect is printed.
-THRESHOLD_SETS = ("registers (all)", f"{SURFACE_TRAPS} (all)")
+THRESHOLD_SETS = ("registers (all)", f"{SURFACE_TRAPS} (all)", f"{FRESH} (all)")
 
 
 def held_out_sets() -> dict[str, list[tuple[str, str]]]:
@@ -66,7 +70,11 @@ def held_out_sets() -> dict[str, list[tuple[str, str]]]:
         items = [(text, label) for label, texts in by_label.items() for text in texts]
         sets["registers (all)"].extend(items)
         sets[f"  {register}"] = items
-    for section, name in (("hard_cases", "hard cases"), ("surface_traps", SURFACE_TRAPS)):
+    for section, name in (
+        ("hard_cases", "hard cases"),
+        ("surface_traps", SURFACE_TRAPS),
+        ("fresh_registers", FRESH),
+    ):
         sets[f"{name} (all)"] = []
         for kind, by_label in data[section].items():
             items = [(text, label) for label, texts in by_label.items() for text in texts]
@@ -135,6 +143,7 @@ def run_worker(code: Path, nlu: Path, exclude: list[str], texts: list[str], seed
 
 def worker(job_file: Path, out_file: Path) -> None:
     """Runs in the subprocess: whichever `rasa_llm` is first on PYTHONPATH is the one measured."""
+    from rasa_llm.intent.calibration import softmax
     from rasa_llm.intent.data import Example, sentiment_from_metadata
     from rasa_llm.intent.training import fit_classifier
 
@@ -161,11 +170,15 @@ def worker(job_file: Path, out_file: Path) -> None:
     seconds = time.perf_counter() - started
     # `predict` is what the Rasa component serves: calibrated, the label with its confidence.
     predictions = classifier.predict(job["texts"])
+    # All three calibrated probabilities, for studying decision rules from the --json file.
+    _, sentiment_logits = classifier.logits(job["texts"])
+    probabilities = softmax(sentiment_logits, classifier.calibration.sentiment or 1.0)
     out_file.write_text(
         json.dumps(
             {
                 "intents": [p.intent_ranking[0][0] for p in predictions],
                 "sentiment": [list(p.sentiment) for p in predictions],
+                "sentiment_probabilities": np.round(probabilities, 4).tolist(),
                 "train_seconds": seconds,
                 "train_size": report.train_size,
             }
@@ -268,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"held-out registers {len(sets['registers (all)'])}, hard cases {len(sets['hard cases (all)'])}, "
             f"surface traps {len(sets[f'{SURFACE_TRAPS} (all)'])}, "
+            f"fresh registers {len(sets[f'{FRESH} (all)'])}, "
             f"own kept out {len(kept_out)}, intent test {len(intents)}; seed {args.seed}; "
             f"load average {open('/proc/loadavg').read().split()[:3]}",
             flush=True,
