@@ -79,7 +79,8 @@ def held_out_sets() -> dict[str, list[tuple[str, str]]]:
         for kind, by_label in data[section].items():
             items = [(text, label) for label, texts in by_label.items() for text in texts]
             sets[f"{name} (all)"].extend(items)
-            sets[f"  {kind}"] = items
+            # Two sections may use one kind name ("review"): the later one is named with its set.
+            sets[f"  {kind}" if f"  {kind}" not in sets else f"  {kind} ({name})"] = items
     return sets
 
 
