@@ -100,6 +100,7 @@ class KnowledgeIndex:
         ).astype(np.float32)
         self._words = [content_words(" ".join((p.title, p.text, *p.questions))) for p in self.passages]
         self._names = product_name_patterns(self.passages)
+        self._positions = {(p.id, p.text): position for position, p in enumerate(self.passages)}
 
     @classmethod
     def build(
@@ -116,18 +117,12 @@ class KnowledgeIndex:
     def search(self, query: np.ndarray, k: int, query_text: str = "") -> list[ScoredPassage]:
         """The `k` best passages for a unit-length query vector (and the text it embeds), one entry
         per passage id."""
-        bonus = np.zeros(len(self.passages), dtype=np.float32)
-        words = content_words(query_text)
-        if words and self.lexical_weight:
-            overlap = np.array(
-                [len(words & passage_words) for passage_words in self._words], dtype=np.float32
-            )
-            bonus += self.lexical_weight * overlap / len(words)
+        bonus = self._overlap(content_words(query_text))
         if query_text and self.name_weight:
             text = " ".join(_name_words(query_text))
             named = np.array([bool(p and p.search(text)) for p in self._names], dtype=np.float32)
             bonus += self.name_weight * named
-        scores = (self.embeddings @ query.astype(np.float32)) * self._row_weights + bonus[self._owners]
+        scores = self._similarities(query) + bonus[self._owners]
         results: list[ScoredPassage] = []
         seen = set()
         for row in np.argsort(-scores):
@@ -139,6 +134,28 @@ class KnowledgeIndex:
             if len(results) == k:
                 break
         return results
+
+    def rescore(self, query: np.ndarray, words: set[str], parts: Sequence[tuple[str, str]]) -> list[float]:
+        """Scores of passages of this index, given as (id, text), against a query vector, the way
+        `search` scores them except for the name bonus, the word overlap counted on `words`."""
+        similarities = self._similarities(query)
+        overlap = self._overlap(words)
+        positions = [self._positions[part] for part in parts]
+        return [float(similarities[self._owners == i].max() + overlap[i]) for i in positions]
+
+    def _similarities(self, query: np.ndarray) -> np.ndarray:
+        """Per embedded text: its cosine similarity to the query, a customer's question's weighted."""
+        return (self.embeddings @ query.astype(np.float32)) * self._row_weights
+
+    def _overlap(self, words: set[str]) -> np.ndarray:
+        """Per passage: `lexical_weight` times the share of `words` it holds."""
+        bonus = np.zeros(len(self.passages), dtype=np.float32)
+        if words and self.lexical_weight:
+            overlap = np.array(
+                [len(words & passage_words) for passage_words in self._words], dtype=np.float32
+            )
+            bonus += self.lexical_weight * overlap / len(words)
+        return bonus
 
     def query(self, encoder: SentenceEncoder, text: str, k: int) -> list[ScoredPassage]:
         """The `k` best passages for a message (the encoder truncates long messages to its window)."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.index import KnowledgeIndex, ScoredPassage
 from rasa_llm.knowledge.responder import RetrievedPassage
@@ -66,18 +64,13 @@ class PassageRetrieval:
         unique = list({p.id: p for p in passages}.values())
         if not unique:
             return []
-        texts = [[f"{p.title}. {p.text}", *p.questions] for p in unique]
-        vectors = self.encoder.encode([question] + [text for group in texts for text in group])
-        cosine = vectors[1:] @ vectors[0]
-        words = content_words(follow_up) or content_words(question)
-        rescored, offset = [], 0
-        for passage, group in zip(unique, texts, strict=True):
-            weights = [1.0] + [self.index.question_weight] * (len(group) - 1)
-            similarity = float(np.max(cosine[offset : offset + len(group)] * weights))
-            offset += len(group)
-            passage_words = content_words(" ".join((passage.title, passage.text, *passage.questions)))
-            overlap = len(words & passage_words) / len(words) if words else 0.0
-            rescored.append(replace(passage, score=similarity + self.index.lexical_weight * overlap))
+        # The passages' own vectors are the index's: only the joined question is embedded.
+        scores = self.index.rescore(
+            self.encoder.encode([question])[0],
+            content_words(follow_up) or content_words(question),
+            [(p.id, p.text) for p in unique],
+        )
+        rescored = [replace(p, score=score) for p, score in zip(unique, scores, strict=True)]
         return sorted(rescored, key=lambda p: -p.score)
 
 
