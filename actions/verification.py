@@ -53,7 +53,7 @@ class ValidateOrderVerificationForm(OffersPersonWhenStuck, FormValidationAction)
         return "validate_order_verification_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> EventList:
-        if form_is_starting(tracker, "order_verification_form") and asks_something(_said(tracker)):
+        if form_is_starting(tracker, self.form_name()) and asks_something(_said(tracker)):
             # The NLG sends nothing when no passage is relevant or the question needs the order's data.
             dispatcher.utter_message(response=KNOWLEDGE_ANSWER, **{ONLY_IF_ANSWERED: True})
         return await super().run(dispatcher, tracker, domain)

@@ -53,9 +53,8 @@ from rasa_llm.knowledge.responder import (  # noqa: E402
     GENERATED,
     REASON_ORDER_SPECIFIC,
     KnowledgeAnswer,
-    RetrievedPassage,
 )
-from rasa_llm.knowledge.retrieval import PassageRetrieval  # noqa: E402
+from rasa_llm.knowledge.retrieval import PassageRetrieval, retrieved_passage  # noqa: E402
 from rasa_llm.knowledge.text import find_urls  # noqa: E402
 from rasa_llm.shared.models import default_encoder_path  # noqa: E402
 
@@ -201,7 +200,7 @@ def baseline(index: KnowledgeIndex, encoder: Any, questions: Sequence[Question],
         started = time.perf_counter()
         hits = index.query(encoder, question.text, k)
         top = hits[0]
-        source = RetrievedPassage(top.passage.id, top.passage.title, top.passage.text, top.score)
+        source = retrieved_passage(top)
         answer = KnowledgeAnswer(top.passage.text, "extractive", "baseline", (source,))
         outcomes.append(
             Outcome(question, answer, time.perf_counter() - started, [h.passage.id for h in hits])
