@@ -50,21 +50,23 @@ def test_an_off_topic_request_is_declined_without_a_flow(bot_stack, request_text
     ), texts(reply)
 
 
-def test_an_order_request_still_starts_its_form(bot_stack):
-    sender = bot_stack.new_sender()
-    reply = bot_stack.say(sender, "i want to return the boots i bought")
-    tracker = bot_stack.tracker(sender)
+def start_order_flow(stack: RunningStack, text: str, flow: str) -> list[dict]:
+    """The reply to `text` as a new conversation's first message, which must start the order flow `flow`."""
+    sender = stack.new_sender()
+    reply = stack.say(sender, text)
+    tracker = stack.tracker(sender)
     assert tracker["active_loop"].get("name") == "order_verification_form"
-    assert tracker["slots"]["order_request"] == "return"
+    assert tracker["slots"]["order_request"] == flow
+    return reply
+
+
+def test_an_order_request_still_starts_its_form(bot_stack):
+    reply = start_order_flow(bot_stack, "i want to return the boots i bought", "return")
     assert "order number" in texts(reply)
 
 
 def test_an_order_request_worded_as_a_question_gets_the_answer_before_the_order_number(bot_stack):
-    sender = bot_stack.new_sender()
-    reply = bot_stack.say(sender, "how do i get an invoice")
-    tracker = bot_stack.tracker(sender)
-    assert tracker["active_loop"].get("name") == "order_verification_form"
-    assert tracker["slots"]["order_request"] == "invoice"
+    reply = start_order_flow(bot_stack, "how do i get an invoice", "invoice")
     answered = [i for i, message in enumerate(reply) if "invoices" in sources([message])]
     asked = [i for i, message in enumerate(reply) if "order number" in (message.get("text") or "").lower()]
     assert answered and asked and answered[0] < asked[-1], texts(reply)
