@@ -7,8 +7,14 @@ only they change, Rasa's graph cache retrains this component and nothing else.
 
 When Rasa loads the model, it hands its index, encoder and settings to `KnowledgeAnswerNLG`
 (rasa_llm/knowledge/retrieval.py), which retrieves when a reply needs a knowledge answer: one encoder
-call (ONNX Runtime) plus a dot product, a few milliseconds spent only on those replies. It adds nothing
-to the parse data, so the NLU pipeline runs no second transformer pass per message.
+call (ONNX Runtime) plus a dot product, a few milliseconds spent only on those replies.
+
+In the pipeline it looks only at messages the intent classifier could not place (`nlu_fallback` from
+the FallbackClassifier before it, or `out_of_scope`): the intents name what the bot was trained on, the
+knowledge base what the shop can answer, and a question that closely matches a passage or a question
+customers ask of it (`answerable_score`) is the shop's business even when no intent names it. Such a
+message gets `answerable_intent` (the informational intent answered from the knowledge base), its
+confidence the retrieval score. Every other message passes untouched, with no encoder call.
 """
 from __future__ import annotations
 
@@ -20,6 +26,14 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME as FALLBACK_INTENT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -32,10 +46,12 @@ from rasa_llm.shared.models import default_encoder_path, resolve_model_path
 logger = logging.getLogger(__name__)
 
 DEFAULT_KNOWLEDGE_PATH = "data/knowledge"
+# What the classifier and the FallbackClassifier call a message they could not place.
+REJECTED_INTENTS = frozenset({FALLBACK_INTENT, "out_of_scope"})
 
 
-# Registered as an intent classifier because that is the recipe's place for components that train
-# on the side (Rasa's ResponseSelector does the same); it sets no intent.
+# Registered as an intent classifier: it trains on the side (as Rasa's ResponseSelector does) and may
+# set the intent of a message the classifier rejected.
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class KnowledgeRetriever(GraphComponent):
     """Indexes the knowledge base at training; serves retrieval to the knowledge answers once loaded."""
@@ -60,6 +76,13 @@ class KnowledgeRetriever(GraphComponent):
             # How much a message's similarity to a question customers ask of a passage (questions.yml)
             # counts, against 1 for its similarity to the passage itself.
             "question_weight": 0.8,
+            # A message classified `nlu_fallback` / `out_of_scope` whose best passage scores at least
+            # `answerable_score` gets this intent (None: never); keep the retriever after the
+            # FallbackClassifier in the pipeline so it sees `nlu_fallback`.
+            "answerable_intent": None,
+            # Calibrated on benchmarks/data/answer_questions.yml's tuning split (README): above the
+            # off-topic requests' best passages, below most shop questions the classifier missed.
+            "answerable_score": 0.8,
             # A local sentence-encoder folder; None: the packaged all-MiniLM-L6-v2.
             "encoder": None,
             "encoder_backend": "onnx",
@@ -81,6 +104,10 @@ class KnowledgeRetriever(GraphComponent):
             raise ValueError(
                 "KnowledgeRetriever: min_retrieval_score must be between 0 and 2 (cosine plus bonuses)."
             )
+        if not 0.0 <= float(config["answerable_score"]) <= 2.0:
+            raise ValueError("KnowledgeRetriever: answerable_score must be between 0 and 2.")
+        if config["answerable_intent"] is not None and not str(config["answerable_intent"]).strip():
+            raise ValueError("KnowledgeRetriever: answerable_intent must name an intent or be null.")
         if config["encoder_backend"] not in BACKENDS:
             raise ValueError(f"KnowledgeRetriever: encoder_backend must be one of {', '.join(BACKENDS)}.")
 
@@ -176,5 +203,31 @@ class KnowledgeRetriever(GraphComponent):
         )
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Nothing per message: KnowledgeAnswerNLG retrieves when a reply needs it."""
+        """Give `answerable_intent` to the rejected messages the knowledge base answers closely."""
+        if self._index is None or not self.config["answerable_intent"]:
+            return messages
+        for message in messages:
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            text = message.get(TEXT) or ""
+            if intent not in REJECTED_INTENTS or not text.strip():
+                continue
+            best = self._index.query(self.encoder, text, 1)
+            if best and best[0].score >= float(self.config["answerable_score"]):
+                self._relabel(message, min(1.0, best[0].score))
         return messages
+
+    def _relabel(self, message: Message, confidence: float) -> None:
+        # The classifier's own ranking stays below the new intent; the fallback's entry goes, since
+        # the message is no longer a fallback.
+        name = str(self.config["answerable_intent"])
+        ranking = [
+            entry
+            for entry in message.get(INTENT_RANKING_KEY) or []
+            if entry.get(INTENT_NAME_KEY) not in (name, FALLBACK_INTENT)
+        ]
+        message.set(INTENT, {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
+        message.set(
+            INTENT_RANKING_KEY,
+            [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}, *ranking],
+            add_to_output=True,
+        )

@@ -14,7 +14,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.endpoints import EndpointConfig
@@ -72,6 +78,70 @@ def test_top_k_and_min_retrieval_score_decide_what_is_handed_over(trained) -> No
         serve(None)
 
 
+def _classified(text: str, intent: str, confidence: float, ranking: list[tuple[str, float]]) -> Message:
+    message = Message(data={TEXT: text})
+    message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
+    message.set(
+        INTENT_RANKING_KEY,
+        [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: score} for name, score in ranking],
+        add_to_output=True,
+    )
+    return message
+
+
+@pytest.fixture
+def relabelling(trained):
+    storage, resource, config = trained
+    yield KnowledgeRetriever.load(
+        {**config, "answerable_intent": "shop_question"}, storage, resource, CONTEXT
+    )
+    serve(None)
+
+
+@pytest.mark.parametrize("rejected_as", ["nlu_fallback", "out_of_scope"])
+def test_a_rejected_message_the_knowledge_base_answers_becomes_a_shop_question(
+    relabelling, rejected_as: str
+) -> None:
+    message = _classified(
+        "what currency are your prices in",
+        rejected_as,
+        0.5,
+        [(rejected_as, 0.5), ("out_of_scope", 0.45), ("shop_question", 0.3), ("nlu_fallback", 0.5)],
+    )
+    relabelling.process([message])
+
+    intent = message.get(INTENT)
+    assert intent[INTENT_NAME_KEY] == "shop_question"
+    assert relabelling.config["answerable_score"] <= intent[PREDICTED_CONFIDENCE_KEY] <= 1.0
+    names = [entry[INTENT_NAME_KEY] for entry in message.get(INTENT_RANKING_KEY)]
+    assert names[0] == "shop_question" and names.count("shop_question") == 1
+    assert "nlu_fallback" not in names
+
+
+@pytest.mark.parametrize(
+    "text, intent, confidence",
+    [
+        # Rejected, and nothing in the knowledge base is close: stays rejected.
+        ("write me a python function that sorts a list", "out_of_scope", 0.97),
+        ("what is the capital of mongolia", "nlu_fallback", 0.5),
+        # Classified: the classifier's intent stands, however well a passage matches.
+        ("what currency are your prices in", "check_payment_methods", 0.6),
+    ],
+)
+def test_other_messages_keep_their_intent(relabelling, text: str, intent: str, confidence: float) -> None:
+    message = _classified(text, intent, confidence, [(intent, confidence)])
+    relabelling.process([message])
+
+    assert message.get(INTENT) == {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: confidence}
+
+
+def test_without_an_answerable_intent_rejected_messages_stay_rejected(loaded) -> None:
+    message = _classified("what currency are your prices in", "nlu_fallback", 0.5, [("nlu_fallback", 0.5)])
+    loaded.process([message])
+
+    assert message.get(INTENT)[INTENT_NAME_KEY] == "nlu_fallback"
+
+
 def test_an_empty_message_gets_no_passages(loaded) -> None:
     assert current().retrieve("   ") == []
 
@@ -99,7 +169,13 @@ def test_the_fingerprint_changes_exactly_when_the_knowledge_base_does(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    "setting, match", [({"top_k": 0}, "top_k"), ({"min_retrieval_score": -0.1}, "min_retrieval_score")]
+    "setting, match",
+    [
+        ({"top_k": 0}, "top_k"),
+        ({"min_retrieval_score": -0.1}, "min_retrieval_score"),
+        ({"answerable_score": 2.5}, "answerable_score"),
+        ({"answerable_intent": " "}, "answerable_intent"),
+    ],
 )
 def test_bad_retriever_settings_are_refused(tmp_path: Path, setting: dict, match: str) -> None:
     config = {**KnowledgeRetriever.get_default_config(), **setting}
