@@ -92,5 +92,8 @@ def onnx_session(model: bytes | Path, num_threads: int) -> onnxruntime.Inference
     options.intra_op_num_threads = num_threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Pool threads that spin while waiting for the next call would take the cores from every other
+    # conversation on a small machine.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     source = str(model) if isinstance(model, Path) else model
     return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])

@@ -105,8 +105,8 @@ def test_a_rejected_message_the_knowledge_base_answers_becomes_a_shop_question(
     message = _classified(
         "what currency are your prices in",
         rejected_as,
-        0.5,
-        [(rejected_as, 0.5), ("out_of_scope", 0.45), ("shop_question", 0.3), ("nlu_fallback", 0.5)],
+        0.72,
+        [(rejected_as, 0.72), ("out_of_scope", 0.45), ("shop_question", 0.3), ("nlu_fallback", 0.5)],
     )
     relabelling.process([message])
 
@@ -124,6 +124,8 @@ def test_a_rejected_message_the_knowledge_base_answers_becomes_a_shop_question(
         # Rejected, and nothing in the knowledge base is close: stays rejected.
         ("write me a python function that sorts a list", "out_of_scope", 0.97),
         ("what is the capital of mongolia", "nlu_fallback", 0.5),
+        # The classifier is sure it is out of scope: no second look.
+        ("what currency are your prices in", "out_of_scope", 0.95),
         # Classified: the classifier's intent stands, however well a passage matches.
         ("what currency are your prices in", "check_payment_methods", 0.6),
     ],
@@ -175,6 +177,7 @@ def test_the_fingerprint_changes_exactly_when_the_knowledge_base_does(tmp_path: 
         ({"min_retrieval_score": -0.1}, "min_retrieval_score"),
         ({"answerable_score": 2.5}, "answerable_score"),
         ({"answerable_intent": " "}, "answerable_intent"),
+        ({"certain_out_of_scope": 1.5}, "certain_out_of_scope"),
     ],
 )
 def test_bad_retriever_settings_are_refused(tmp_path: Path, setting: dict, match: str) -> None:
