@@ -56,7 +56,10 @@ class KnowledgeAnswerConfig:
     url: str | None = None
     api_key_env: str | None = None
     dtype: str = "float32"  # of the torch runtime
-    threads: int = 2  # CPU threads of one generation (one at a time per process)
+    # CPU threads of one generation (one at a time per process). One: on the 2-core reference machine
+    # CTranslate2 decodes a 135M model's token in ~31 ms on one thread and ~50 ms on two (too little
+    # work per layer to share), and the other core stays with Rasa.
+    threads: int = 1
     cache_dir: str | None = None  # the generator's converted weights; None: ~/.cache/rasa_llm
     # Generations kept for prompts asked again word for word (0: none); see RememberingGenerator.
     remembered_answers: int = 256
