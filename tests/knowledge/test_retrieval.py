@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from rasa_llm.knowledge.encoder import SentenceEncoder
+from rasa_llm.knowledge.encoder import ONNX_FILE, SentenceEncoder, fuse_attention
 from rasa_llm.knowledge.index import KnowledgeIndex, product_name_patterns
 from rasa_llm.knowledge.kb import CATALOGUE_SOURCE, Passage
+from rasa_llm.shared.models import default_encoder_path
 
 
 @pytest.mark.parametrize(
@@ -107,6 +109,23 @@ def test_the_onnx_and_torch_backends_compute_the_same_vectors(encoder: SentenceE
     texts = ["can I return a worn jacket?", "Standard shipping costs $4.95."]
     similarity = (encoder.encode(texts) * torch_encoder.encode(texts)).sum(axis=1)
     assert similarity.min() > 0.9999
+
+
+def test_the_exported_encoder_uses_fused_attention(tmp_path: Path) -> None:
+    import onnx
+
+    SentenceEncoder(default_encoder_path(), cache_dir=str(tmp_path))
+    (exported,) = tmp_path.glob(f"*/{ONNX_FILE}")
+    operators = {node.op_type for node in onnx.load(str(exported)).graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= operators
+
+
+def test_an_encoder_graph_that_cannot_be_fused_is_kept_as_traced(tmp_path: Path, caplog) -> None:
+    traced, target = tmp_path / "traced.onnx", tmp_path / "encoder.onnx"
+    traced.write_bytes(b"not an onnx graph")
+    fuse_attention(traced, target, SimpleNamespace(num_attention_heads=12, hidden_size=384))
+    assert target.read_bytes() == b"not an onnx graph"
+    assert "Could not fuse" in caplog.text
 
 
 def test_repeated_texts_are_embedded_once_with_the_same_vectors(encoder: SentenceEncoder, monkeypatch):
