@@ -22,7 +22,7 @@ import numpy as np
 from rasa_llm.knowledge.encoder import SentenceEncoder
 from rasa_llm.knowledge.generators import Generation, Generator, GeneratorError
 from rasa_llm.knowledge.prompt import ContextPassage, Turn, build_messages
-from rasa_llm.knowledge.routing import is_order_specific, looks_like_injection
+from rasa_llm.knowledge.routing import is_order_specific, looks_like_injection, names_a_record
 from rasa_llm.knowledge.text import split_sentences
 from rasa_llm.knowledge.verification import (
     FaithfulnessChecker,
@@ -118,13 +118,22 @@ class KnowledgeResponder:
         )
 
     async def respond(
-        self, question: str, passages: Sequence[RetrievedPassage], history: Sequence[Turn] = ()
+        self,
+        question: str,
+        passages: Sequence[RetrievedPassage],
+        history: Sequence[Turn] = (),
+        policy_question: bool = False,
     ) -> KnowledgeAnswer:
-        """The answer from `passages[0]` (the best relevant passage); `history`: the turns for the prompt."""
+        """The answer from `passages[0]` (the best relevant passage); `history`: the turns for the prompt.
+
+        `policy_question`: the intent classifier has read the message as a question about how the shop
+        works ("when will my order be dispatched" as `delivery_period`, not `track_order`), so only a
+        record number makes it a question about the customer's own order.
+        """
         started = time.monotonic()
         if not question.strip():
             return KnowledgeAnswer("", ABSTAINED, REASON_EMPTY)
-        if is_order_specific(question):
+        if names_a_record(question) if policy_question else is_order_specific(question):
             return KnowledgeAnswer("", ABSTAINED, REASON_ORDER_SPECIFIC)
         strong = list(passages[:1])
         if not strong:

@@ -49,9 +49,14 @@ _INJECTION = re.compile(
 )
 
 
+def names_a_record(question: str) -> bool:
+    """True when the message names an order, return or refund by its number."""
+    return bool(_RECORD_ID.search(question) or (_BARE_ID.search(question) and _ORDER_WORD.search(question)))
+
+
 def is_order_specific(question: str) -> bool:
     """True when answering needs the customer's own order data."""
-    if _RECORD_ID.search(question) or (_BARE_ID.search(question) and _ORDER_WORD.search(question)):
+    if names_a_record(question):
         return True
     return bool(
         _OWN_ORDER.search(question) and _FACT_CUE.search(question) and not _GENERAL_CASE.search(question)

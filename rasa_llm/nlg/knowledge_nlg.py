@@ -154,7 +154,7 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
     async def _informational_reply(
         self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
     ) -> dict[str, Any] | None:
-        answer = await self._answer(tracker)
+        answer = await self._answer(tracker, policy_question=True)
         if answer.mode != ABSTAINED:
             return await self._message(answer, tracker, output_channel, **kwargs)
         template = await super().generate(utter_action, tracker, output_channel, **kwargs)
@@ -167,9 +167,10 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
             return template
         return await self._message(answer, tracker, output_channel, **kwargs)
 
-    async def _answer(self, tracker: DialogueStateTracker) -> KnowledgeAnswer:
+    async def _answer(self, tracker: DialogueStateTracker, policy_question: bool = False) -> KnowledgeAnswer:
         """The knowledge answer to the latest message (read with the previous question if it is a
-        follow-up), from the retrieved passages that are relevant to it."""
+        follow-up), from the retrieved passages that are relevant to it; `policy_question`: the
+        message has an informational intent (see KnowledgeResponder.respond)."""
         question = self._question(tracker)
         try:
             retrieval = self._retrieval()
@@ -185,7 +186,7 @@ class KnowledgeAnswerNLG(TemplatedNaturalLanguageGenerator):
             )
             responder, relevance = self._checks(retrieval.encoder)
             relevant = await asyncio.to_thread(relevance.relevant, asked, passages)
-            answer = await responder.respond(asked, relevant, self._history(tracker))
+            answer = await responder.respond(asked, relevant, self._history(tracker), policy_question)
         except Exception:  # noqa: BLE001 - a fallback must never turn into a crash
             logger.exception("The knowledge answer failed; replying with the fallback response.")
             answer = KnowledgeAnswer("", ABSTAINED, "error")

@@ -66,6 +66,18 @@ def test_an_informational_intent_is_answered_from_the_passage_for_the_message() 
     assert "weekend" in message["text"].lower()
 
 
+def test_a_policy_question_about_my_order_is_answered_from_the_passage() -> None:
+    # "my order" + "when": a question about the customer's own order to the fallback; the classifier
+    # read it as a delivery question, so only an order number would make it one.
+    nlg = _nlg(informational_intents=["delivery_period"])
+    message = _reply(nlg, "utter_delivery_period",
+                     _user("will my order arrive on a sunday", "delivery_period"))
+    assert _sources(message) == ["weekend-holiday-delivery"]
+    with_number = _reply(nlg, "utter_delivery_period",
+                         _user("will order ORD-10002 arrive on a sunday", "delivery_period"))
+    assert with_number["text"] == DELIVERY_TEMPLATE
+
+
 def test_an_intent_off_the_list_keeps_its_template() -> None:
     message = _reply(_nlg(informational_intents=["check_payment_methods"]), "utter_delivery_period",
                      _user("do you deliver on weekends", "delivery_period"))

@@ -148,6 +148,19 @@ def test_no_passages_at_all_abstains(encoder) -> None:
     assert answer.reason == REASON_WEAK_RETRIEVAL
 
 
+def test_a_policy_question_is_order_specific_only_with_a_record_number(encoder, retrieve) -> None:
+    question = "has my refund been processed yet"
+    policy = asyncio.run(
+        KnowledgeResponder(encoder, None).respond(question, retrieve(question), policy_question=True)
+    )
+    assert policy.reason != REASON_ORDER_SPECIFIC and policy.sources
+    numbered = "has refund RF-30001 been processed yet"
+    answer = asyncio.run(
+        KnowledgeResponder(encoder, None).respond(numbered, retrieve(numbered), policy_question=True)
+    )
+    assert (answer.mode, answer.reason) == (ABSTAINED, REASON_ORDER_SPECIFIC)
+
+
 @pytest.mark.parametrize("question", ["where is my order ORD-10002?", "has my refund been processed yet"])
 def test_order_specific_questions_are_never_generated(encoder, retrieve, question: str) -> None:
     generator = ScriptedGenerator("Your order ORD-10002 arrives tomorrow.")
