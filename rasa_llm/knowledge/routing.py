@@ -4,6 +4,8 @@
   naming an order / return / refund id) need the customer's data: they go to the order actions,
   which verify the customer first. A question about what happens in a case ("what happens if my
   parcel arrives damaged", "my order is late, what do I do") is a policy question, however it is worded.
+  A message whose intent is informational is order-specific only when it names a record
+  (`names_a_record`): the classifier has already told it from an order request.
 - Messages that try to change the assistant's rules get no generated text at all; a strong passage
   is quoted instead, so an injection can at most make the bot quote its own knowledge base.
 """

@@ -22,7 +22,9 @@ Every response is rendered by Rasa's TemplatedNaturalLanguageGenerator, except:
 
 - the response a rule gives to an intent listed in `informational_intents` (endpoints.yml): the
   knowledge answer to the message as typed replaces it when a passage is relevant; otherwise the
-  template is sent if it is relevant to the question itself, and the honest "I don't know" if not;
+  template is sent if it is relevant to the question itself, and the honest "I don't know" if not
+  (the classifier has read such a message as a question about how the shop works, so only an order
+  number makes it one about the customer's own order: "when will my order be dispatched" is answered);
 - `decline_response` (utter_out_of_scope): answered like the fallback when a passage passes the
   relevance check (a shop question the classifier took for out of scope, or a short follow-up read
   with the previous question), declined otherwise.
