@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.stack import QUIET_ENV  # noqa: E402
+from bot.stack import QUIET_ENV, rasa_train_command  # noqa: E402
 
 TARGET_SECONDS = 180.0
 _STARTED = re.compile(r"Starting to train component '([^']+)'")
@@ -46,8 +46,7 @@ class Training:
 def time_training(build: Path, timeout: float) -> Training:
     """Train `build`'s bot from an empty Rasa cache; the wall time and the time per component."""
     with tempfile.TemporaryDirectory(prefix="train-benchmark-") as work:
-        command = [sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
-                   "--data", "data", "--out", str(Path(work, "models")), "--fixed-model-name", "benchmark"]
+        command = rasa_train_command(Path(work, "models"), "benchmark")
         env = {**os.environ, **QUIET_ENV, "RASA_CACHE_DIRECTORY": str(Path(work, "cache"))}
         result = Training()
         starts: dict[str, float] = {}

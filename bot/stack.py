@@ -58,6 +58,12 @@ def training_fingerprint(root: Path = ROOT) -> str:
     return f"{inputs}:{hashlib.sha256(repr(sorted(rasa_llm._MODULES.items())).encode()).hexdigest()[:16]}"
 
 
+def rasa_train_command(out: Path, model_name: str) -> list[str]:
+    """`rasa train` of the bot in the working directory (its TRAINING_INPUTS) into `out`/`model_name`."""
+    return [PYTHON, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
+            "--data", "data", "--out", str(out), "--fixed-model-name", model_name]
+
+
 def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool = False) -> Path:
     """Path of a model trained on the current inputs; runs `rasa train` only when inputs changed."""
     models_dir = models_dir or root / "models"
@@ -68,9 +74,7 @@ def ensure_model(root: Path = ROOT, models_dir: Path | None = None, force: bool 
         return model
     print(f"stack: training a model into {model} (a few minutes on 2 cores)", flush=True)
     subprocess.run(
-        [PYTHON, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
-         "--data", "data", "--out", str(models_dir), "--fixed-model-name", MODEL_NAME],
-        cwd=root, env={**os.environ, **QUIET_ENV}, check=True,
+        rasa_train_command(models_dir, MODEL_NAME), cwd=root, env={**os.environ, **QUIET_ENV}, check=True
     )
     stamp.write_text(fingerprint)
     return model
