@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,17 +56,18 @@ def time_training(build: Path, timeout: float) -> Training:
         process = subprocess.Popen(command, cwd=build, env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
         assert process.stdout is not None
+        # Killed from a timer: a training that hangs without printing must end too.
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
         for line in process.stdout:
             now = time.perf_counter() - started
             lines.append(line)
-            if now > timeout:
-                process.kill()
-                break
             if match := _STARTED.search(line):
                 result.before_first_component = result.before_first_component or now
                 starts[match.group(1)] = now
             elif (match := _FINISHED.search(line)) and match.group(1) in starts:
                 result.components[match.group(1)] = now - starts[match.group(1)]
+        killer.cancel()
         if process.wait() != 0:
             tail = "".join(lines[-30:])
             raise RuntimeError(f"{build}: rasa train failed or ran past {timeout:.0f} s:\n{tail}")
