@@ -1,5 +1,7 @@
 """Rasa's SQL tracker store, with the trackers of live conversations kept in memory.
 
+Its trackers also keep the dialogue states the policies asked for (tracker_states.py).
+
 Rasa 3.6's `SQLTrackerStore` rebuilds a conversation on every turn: it reads all events of the session,
 decodes their JSON and replays them into a new tracker (the largest part of Rasa's work per turn in
 benchmarks/load_test.py, growing with the conversation), and before saving it counts the stored
@@ -33,6 +35,8 @@ import sqlalchemy.orm
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_llm.stores.tracker_states import StateCachingTracker
 
 DEFAULT_CACHED_CONVERSATIONS = 500
 
@@ -70,9 +74,17 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             tracker, saved_events, stored_rows = entry
             # A turn that failed before its save leaves unsaved events on the tracker: read it again.
             if len(tracker.events) == saved_events and self._stored_rows(sender_id) == stored_rows:
+                if not isinstance(tracker, StateCachingTracker):
+                    # Rasa builds a new conversation's tracker itself (its tracker-store wrapper
+                    # does not ask this store): from the second turn on, it is one that keeps states.
+                    tracker = self._keeping_states(tracker)
+                    entry = (tracker, saved_events, stored_rows)
                 self._live[sender_id] = entry
                 return tracker
-        return await super().retrieve(sender_id)
+        stored = await super().retrieve(sender_id)
+        if stored is None or not self.cached_conversations:
+            return stored
+        return self._keeping_states(stored)  # read from the database, it goes on as a live one
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         entry = self._live.pop(tracker.sender_id, None)
@@ -89,6 +101,12 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             session.add_all(self._row(tracker.sender_id, event) for event in new_events)
             session.commit()
         self._remember(tracker, stored_rows + len(new_events))
+
+    def _keeping_states(self, tracker: DialogueStateTracker) -> StateCachingTracker:
+        return StateCachingTracker.from_events(
+            tracker.sender_id, list(tracker.events), self.domain.slots,
+            max_event_history=self.max_event_history,
+        )
 
     def _remember(self, tracker: DialogueStateTracker, stored_rows: int) -> None:
         self._live[tracker.sender_id] = (tracker, len(tracker.events), stored_rows)

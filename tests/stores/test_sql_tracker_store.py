@@ -11,6 +11,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
 from rasa_llm.stores.sql_tracker_store import CachingSQLTrackerStore
+from rasa_llm.stores.tracker_states import StateCachingTracker
 
 DOMAIN = Domain.from_yaml(
     """
@@ -89,6 +90,29 @@ def test_a_live_conversation_is_not_read_again(tmp_path, monkeypatch):
     monkeypatch.setattr(SQLTrackerStore, "retrieve", lambda self, sender: reads.append(sender))
     tracker = run(store.retrieve("alice"))
     assert tracker.latest_message.text == "hi" and reads == []
+
+
+def test_its_trackers_keep_their_states_whether_live_or_read_from_the_database(tmp_path):
+    db = str(tmp_path / "shared.db")
+    converse(CachingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=db), "alice", ["hi", "thanks"])
+    restarted = CachingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=db)
+
+    read_back = run(restarted.retrieve("alice"))
+    plain = run(SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=db).retrieve("alice"))
+    assert isinstance(read_back, StateCachingTracker)
+    assert read_back.past_states(DOMAIN) == plain.past_states(DOMAIN)
+    assert len(read_back.events) == len(plain.events)
+    # A new conversation's tracker is Rasa's; the store hands back one that keeps its states.
+    converse(restarted, "bob", ["hi"])
+    second_turn = run(restarted.retrieve("bob"))
+    assert isinstance(second_turn, StateCachingTracker)
+    assert run(restarted.retrieve("bob")) is second_turn
+    turn(second_turn, "thanks")
+    run(restarted.save(second_turn))
+    assert run(restarted.retrieve("bob")) is second_turn
+    # Without a cache of live conversations the store is Rasa's, trackers included.
+    uncached = CachingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=db, cached_conversations=0)
+    assert type(run(uncached.retrieve("alice"))) is type(plain)
 
 
 def test_a_conversation_another_instance_moved_on_is_read_again(tmp_path):
