@@ -25,10 +25,14 @@ from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 
-def _copy_state(state: State) -> State:
-    # Policies edit the states they are given (RulePolicy drops the text or the intent of the last
-    # one), and states share sub-states with each other: hand out copies, keep the originals.
-    return {kind: dict(sub_state) for kind, sub_state in state.items()}
+def _handed_out(states: list[State]) -> list[State]:
+    """Copies of the kept states that the policies may edit as Rasa's featurizer does: each state's
+    own dict, and the last one's sub-states (the featurizer drops the text or the intent from the last
+    state's user part). Copying every sub-state of every state cost more than deriving the new ones."""
+    if not states:
+        return []
+    *earlier, last = states
+    return [*(dict(state) for state in earlier), {kind: dict(part) for kind, part in last.items()}]
 
 
 def _frozen(value: Any) -> Any:
@@ -75,7 +79,7 @@ class _StateRun:
         # The state after the last event is Rasa's last one; the next call may have more events
         # after it, so it is not kept (nor what it would change in the loop's variables).
         last = self._step(False, commit=False)
-        return [_copy_state(state) for state in (*self.states, *([last] if last is not None else []))]
+        return _handed_out([*self.states, *([last] if last is not None else [])])
 
     def _step(self, hide_rule_turn: bool, commit: bool) -> State | None:
         """One pass of the loop of `Domain.states_for_tracker_history` on the replayed tracker."""

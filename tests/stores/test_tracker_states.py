@@ -60,7 +60,10 @@ def _assert_same_states_after_every_event(events: list[Event], domain: Domain, w
             expected = domain.states_for_tracker_history(plain, **options)
             got = caching.past_states(domain, **options)
             assert got == expected, f"after event {position} ({event}), options {options}"
-            # What the policies do to the states they get must not change the next answer.
+            # What the policies do to the states they get must not change the next answer: Rasa's
+            # featurizer drops the text or the intent of the last state's user part.
+            if got:
+                got[-1].get("user", {}).clear()
             for state in got:
                 state.pop("user", None)
             compared += 1
