@@ -59,15 +59,20 @@ def time_training(build: Path, timeout: float) -> Training:
         # Killed from a timer: a training that hangs without printing must end too.
         killer = threading.Timer(timeout, process.kill)
         killer.start()
-        for line in process.stdout:
-            now = time.perf_counter() - started
-            lines.append(line)
-            if match := _STARTED.search(line):
-                result.before_first_component = result.before_first_component or now
-                starts[match.group(1)] = now
-            elif (match := _FINISHED.search(line)) and match.group(1) in starts:
-                result.components[match.group(1)] = now - starts[match.group(1)]
-        killer.cancel()
+        try:
+            for line in process.stdout:
+                now = time.perf_counter() - started
+                lines.append(line)
+                if match := _STARTED.search(line):
+                    result.before_first_component = result.before_first_component or now
+                    starts[match.group(1)] = now
+                elif (match := _FINISHED.search(line)) and match.group(1) in starts:
+                    result.components[match.group(1)] = now - starts[match.group(1)]
+        except BaseException:
+            process.kill()  # an error or Ctrl-C while reading: the training must not run on
+            raise
+        finally:
+            killer.cancel()  # a live timer thread would hold the interpreter open until the timeout
         if process.wait() != 0:
             tail = "".join(lines[-30:])
             raise RuntimeError(f"{build}: rasa train failed or ran past {timeout:.0f} s:\n{tail}")
